@@ -1,0 +1,1 @@
+"""The labeled corpus: real legitimate pages plus farm pages simulated on top of them."""

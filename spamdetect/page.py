@@ -1,0 +1,248 @@
+"""A crawled page, parsed once, with the lazy views the signals read.
+
+A page is either HTML (``html``: str or bytes) or text only (``text``: an extracted
+text dump such as a WET record). Every view exists in both modes; a view that
+text cannot provide (``meta``, ``h1``, ``links``) is empty there, and signals turn
+that into missing values rather than guesses.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+from selectolax.lexbor import LexborHTMLParser
+
+# Cap on what is parsed: pages of tens of MB are almost always junk or data dumps,
+# and a bounded parse keeps one page from stalling a batch. Truncation is reported.
+MAX_HTML_BYTES = 2_000_000
+MAX_TEXT_CHARS = 500_000
+
+_BLOCK_TAGS = (
+    "p,div,li,ul,ol,h1,h2,h3,h4,h5,h6,tr,td,th,table,section,article,header,footer,"
+    "nav,aside,blockquote,pre,dt,dd,dl,figcaption,figure,form,br,hr,main,address,"
+    "option,label,button,time"
+)
+_INVISIBLE_TAGS = ["script", "style", "noscript", "template", "svg", "iframe", "object"]
+_SENTINEL = "\ue000"  # private-use char marks block boundaries; never occurs in real text
+_WS = re.compile(r"[ \t\n\r\f\v\u00a0\u200b\u2028\u2029\ufeff]+")
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")
+_SENTENCE_END = re.compile(r"[.!?…:;\"”»)]\s*$")
+
+
+@dataclass(frozen=True)
+class Link:
+    """An anchor in the page body."""
+
+    text: str
+    href: str
+
+
+@dataclass(frozen=True)
+class LinkBlock:
+    """A block of links presented as a list (Related, Trending, ...).
+
+    ``label`` is the heading or class text that named the block, ``how`` says how it
+    was found ("heading", "class" or "text"), ``hrefs`` is empty in text mode.
+    """
+
+    label: str
+    headlines: tuple[str, ...]
+    hrefs: tuple[str, ...] = ()
+    how: str = "heading"
+
+
+def normalize_space(s: str) -> str:
+    """Collapse all whitespace (including nbsp and zero-width) to single spaces."""
+    return _WS.sub(" ", s).strip()
+
+
+def words(s: str) -> list[str]:
+    """Word tokens of ``s``, lower-cased (unicode-aware, keeps in-word apostrophes)."""
+    return _WORD.findall(s.lower())
+
+
+@dataclass
+class Page:
+    """One crawled page. Give ``html`` or ``text``; ``url`` and ``crawl_date`` are optional."""
+
+    html: str | bytes | None = None
+    text_input: str | None = None
+    url: str | None = None
+    crawl_date: datetime | None = None
+    id: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.html is None and self.text_input is None:
+            raise ValueError("a page needs html or text")
+        if self.html is not None and len(self.html) > MAX_HTML_BYTES:
+            self.notes.append(f"html truncated to {MAX_HTML_BYTES:,} of {len(self.html):,} bytes")
+            self.html = self.html[:MAX_HTML_BYTES]
+        if self.text_input is not None and len(self.text_input) > MAX_TEXT_CHARS:
+            self.notes.append(f"text truncated to {MAX_TEXT_CHARS:,} of {len(self.text_input):,} chars")
+            self.text_input = self.text_input[:MAX_TEXT_CHARS]
+
+    @classmethod
+    def from_text(cls, text: str, url: str | None = None, crawl_date: datetime | None = None,
+                  id: str | None = None) -> "Page":
+        """A text-only page (extracted text, first line taken as the title)."""
+        return cls(text_input=text, url=url, crawl_date=crawl_date, id=id)
+
+    # ----- parsing (once) -------------------------------------------------------------
+
+    @property
+    def is_html(self) -> bool:
+        return self.html is not None
+
+    @cached_property
+    def tree(self) -> LexborHTMLParser | None:
+        """The lexbor tree (None in text mode). Invisible elements are already removed."""
+        if self.html is None:
+            return None
+        tree = LexborHTMLParser(self.html, encoding=isinstance(self.html, bytes))
+        # json-ld lives in <script>: read it before scripts are stripped.
+        self.__dict__["json_ld"] = _read_json_ld(tree)
+        tree.strip_tags(_INVISIBLE_TAGS)
+        return tree
+
+    # ----- views ---------------------------------------------------------------------
+
+    @cached_property
+    def json_ld(self) -> list[dict]:
+        """Objects from <script type="application/ld+json"> (flattened @graph), [] in text mode."""
+        if self.tree is None:
+            return []
+        return self.__dict__.get("json_ld", [])
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """Visible text, one entry per block element (HTML) or per non-empty line (text)."""
+        if self.tree is None:
+            return [s for s in (normalize_space(x) for x in self.text_input.splitlines()) if s]
+        body = self.tree.body
+        if body is None:
+            return []
+        # Mark block boundaries with a sentinel text node, read the text, then take the
+        # markers out again so other views see the document as it was.
+        blocks = body.css(_BLOCK_TAGS)
+        for node in blocks:
+            node.insert_before(_SENTINEL)
+        raw = body.text()
+        for node in blocks:
+            prev = node.prev
+            if prev is not None and prev.is_text_node and prev.text_content == _SENTINEL:
+                prev.decompose()
+        return [s for s in (normalize_space(x) for x in raw.split(_SENTINEL)) if s]
+
+    @cached_property
+    def text(self) -> str:
+        """All visible text, one block per line."""
+        return "\n".join(self.lines)
+
+    @cached_property
+    def title(self) -> str:
+        """<title> (HTML) or the first line (text mode); '' when absent."""
+        if self.tree is None:
+            return self.lines[0] if self.lines else ""
+        node = self.tree.css_first("title")
+        return normalize_space(node.text()) if node is not None else ""
+
+    @cached_property
+    def h1(self) -> str:
+        """Text of the first <h1>; '' when absent and in text mode."""
+        if self.tree is None:
+            return ""
+        node = self.tree.css_first("h1")
+        return normalize_space(node.text()) if node is not None else ""
+
+    @cached_property
+    def meta(self) -> dict[str, str]:
+        """<meta> content by lower-cased name/property/itemprop/http-equiv (first wins)."""
+        out: dict[str, str] = {}
+        if self.tree is None:
+            return out
+        for node in self.tree.css("meta"):
+            attrs = node.attributes
+            key = attrs.get("name") or attrs.get("property") or attrs.get("itemprop") or attrs.get("http-equiv")
+            content = attrs.get("content") or attrs.get("value")  # some minified pages use value=
+            if key and content and key.lower() not in out:
+                out[key.lower().strip()] = normalize_space(content)
+        return out
+
+    @cached_property
+    def lang(self) -> str | None:
+        """Two-letter language from <html lang> or meta, when declared."""
+        if self.tree is None:
+            return None
+        html = self.tree.css_first("html")
+        value = (html.attributes.get("lang") if html is not None else None) or self.meta.get(
+            "content-language") or self.meta.get("og:locale")
+        return value[:2].lower() if value else None
+
+    @cached_property
+    def links(self) -> list[Link]:
+        """Anchors with an href in the body, in document order ([] in text mode)."""
+        if self.tree is None or self.tree.body is None:
+            return []
+        out = []
+        for node in self.tree.body.css("a[href]"):
+            out.append(Link(normalize_space(node.text()), (node.attributes.get("href") or "").strip()))
+        return out
+
+    @cached_property
+    def paragraphs(self) -> list[str]:
+        """Lines that read as story prose: long enough and sentence-like, in both modes."""
+        return [ln for ln in self.lines if _is_prose(ln)]
+
+    @cached_property
+    def main_text(self) -> str:
+        """The story body: the prose paragraphs joined by newlines."""
+        return "\n".join(self.paragraphs)
+
+    @cached_property
+    def link_blocks(self) -> list[LinkBlock]:
+        """Link lists such as Related / Trending / Don't Miss (see ``spamdetect.link_blocks``)."""
+        from spamdetect.link_blocks import find_link_blocks
+
+        return find_link_blocks(self)
+
+    @cached_property
+    def domain(self) -> str | None:
+        """Registrable domain of the URL (e.g. 'bbc.co.uk'), None without a URL."""
+        from spamdetect.domains import registrable_domain
+
+        return registrable_domain(self.url) if self.url else None
+
+    def to_text(self) -> str:
+        """The page as a text dump (title line, then visible blocks), like a WET record."""
+        if self.tree is None:
+            return self.text_input or ""
+        head = [self.title] if self.title and (not self.lines or self.lines[0] != self.title) else []
+        return "\n".join(head + self.lines)
+
+
+def _is_prose(line: str) -> bool:
+    n = len(words(line))
+    return n >= 20 or (n >= 8 and bool(_SENTENCE_END.search(line)))
+
+
+def _read_json_ld(tree: LexborHTMLParser) -> list[dict]:
+    out: list[dict] = []
+    for node in tree.css('script[type="application/ld+json"]'):
+        try:
+            data = json.loads(node.text() or "null")
+        except (ValueError, RecursionError):
+            continue
+        stack = data if isinstance(data, list) else [data]
+        for item in stack:
+            if isinstance(item, dict):
+                graph = item.get("@graph")
+                if isinstance(graph, list):
+                    out.extend(x for x in graph if isinstance(x, dict))
+                else:
+                    out.append(item)
+    return out
