@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -202,6 +203,16 @@ class Page:
     def main_text(self) -> str:
         """The story body: the prose paragraphs joined by newlines."""
         return "\n".join(self.paragraphs)
+
+    @cached_property
+    def main_words(self) -> list[str]:
+        """Word tokens of the story body (``words(main_text)``), shared by the signal families."""
+        return words(self.main_text)
+
+    @cached_property
+    def main_word_counts(self) -> Counter:
+        """How often each word of the story body occurs."""
+        return Counter(self.main_words)
 
     @cached_property
     def link_blocks(self) -> list[LinkBlock]:
