@@ -1,0 +1,230 @@
+"""Input readers: every input becomes a record, unreadable parts become error records, never exceptions."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from spamdetect.config import corpus_dir
+from spamdetect.readers import Record, decode_html, read_inputs
+
+SAMPLES = corpus_dir() / "commoncrawl-sample"
+CC = SAMPLES / "CC-MAIN-2020-34-sample16.warc.gz"
+CLUEWEB = SAMPLES / "clueweb-quirk.warc.gz"
+needs_samples = pytest.mark.skipif(not CC.exists(), reason="commoncrawl-sample not found")
+
+HTML = "<html><head><title>{t}</title></head><body><p>{t} body text.</p></body></html>"
+
+
+def _records(*paths) -> list[Record]:
+    return list(read_inputs([str(p) for p in paths]))
+
+
+def _write_warc(path: Path, items: list[tuple], gz: bool = True) -> None:
+    """items: (type, url, body bytes, content-type or None)."""
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=gz)
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "test"}))
+        for rtype, url, body, ctype in items:
+            headers = {"WARC-Date": "2024-03-01T12:00:00Z"}
+            if rtype == "response":
+                http = StatusAndHeaders("200 OK", [("Content-Type", ctype)] if ctype else [], protocol="HTTP/1.1")
+                rec = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
+                                                warc_headers_dict=headers)
+            else:
+                rec = writer.create_warc_record(url, rtype, payload=io.BytesIO(body),
+                                                warc_content_type=ctype or "text/plain", warc_headers_dict=headers)
+            writer.write_record(rec)
+
+
+# ----- real WARC samples ----------------------------------------------------------------------
+
+@needs_samples
+def test_common_crawl_sample_yields_its_16_html_responses_with_url_and_crawl_date():
+    recs = _records(CC)
+    expected = [json.loads(x) for x in (SAMPLES / "records.jsonl").read_text().splitlines()]
+    expected = [e for e in expected if e["warc"] == CC.name]
+    assert len(recs) == 16 and all(r.error is None for r in recs)
+    assert [r.page.url for r in recs] == [e["uri"] for e in expected]
+    assert [r.page.crawl_date.strftime("%Y-%m-%dT%H:%M:%SZ") for r in recs] == [e["crawl_date"] for e in expected]
+    assert all(r.id == f"{CC}:{r.id.rsplit(':', 1)[1]}" and r.source == str(CC) for r in recs)
+    assert len({r.id for r in recs}) == 16
+
+
+@needs_samples
+def test_gbk_gb2312_and_cp1251_pages_decode_to_readable_titles():
+    titles = {r.page.url: r.page.title for r in _records(CC)}
+    assert "香港最快开奖现场直84期" in titles["http://041696.com/15477/list_6_4.html"]  # gbk via <meta>, no HTTP charset
+    assert "三乡招聘" in titles["http://0760.jxtdw.com/area/sanxiang/"]  # HTTP charset=gb2312
+    assert titles["http://01spb.ru/company/"].startswith("О компании")  # HTTP charset=windows-1251
+    assert not any("\ufffd" in t for t in titles.values())
+
+
+@needs_samples
+def test_clueweb_sample_yields_29_euc_jp_pages_and_notes_its_broken_warc_date():
+    recs = _records(CLUEWEB)
+    assert len(recs) == 29 and all(r.error is None for r in recs)
+    titles = [r.page.title for r in recs]
+    assert all(titles) and not any("\ufffd" in t for t in titles)
+    assert sum("ヘッドポーター" in t for t in titles) >= 25
+    assert recs[0].page.crawl_date is None  # "2008-10-294T05:21:46-0700"
+    assert any("WARC-Date" in n for n in recs[0].page.notes)
+
+
+@needs_samples
+def test_truncated_warc_gz_yields_complete_pages_then_one_error_and_the_next_file_continues(tmp_path):
+    data = CC.read_bytes()
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    html = tmp_path / "after.html"
+    html.write_text(HTML.format(t="After"), encoding="utf-8")
+    recs = _records(cut, html)
+    pages, errors = recs[:-2], recs[-2]
+    assert len(pages) >= 5 and all(r.error is None for r in pages)
+    assert errors.page is None and "truncated" in errors.error and errors.id.startswith(str(cut))
+    assert recs[-1].page.title == "After"
+    full = {r.page.url: r.page.html for r in _records(CC)}
+    assert all(full[r.page.url] == r.page.html for r in pages)  # no page is silently short
+
+
+@needs_samples
+@pytest.mark.parametrize("fraction", [0.001, 0.13, 0.37, 0.61, 0.85, 0.999])
+def test_any_cut_of_an_uncompressed_warc_ends_in_exactly_one_error(tmp_path, fraction):
+    raw = gzip.decompress(CC.read_bytes())
+    path = tmp_path / "cut.warc"
+    path.write_bytes(raw[: int(len(raw) * fraction)])
+    recs = _records(path)
+    assert [r.error is not None for r in recs] == [False] * (len(recs) - 1) + [True]
+
+
+# ----- WARC/WET files written here ------------------------------------------------------------
+
+def test_wet_conversion_records_become_text_pages(tmp_path):
+    path = tmp_path / "sample.warc.wet.gz"
+    _write_warc(path, [
+        ("conversion", "https://example.com/a", "Title A\nFirst paragraph of A.".encode(), "text/plain"),
+        ("conversion", "https://example.org/b", "Titel B\nÄrger über Straßen.".encode(), "text/plain"),
+    ])
+    recs = _records(path)
+    assert [r.page.url for r in recs] == ["https://example.com/a", "https://example.org/b"]
+    assert all(not r.page.is_html and r.error is None for r in recs)
+    assert recs[1].page.title == "Titel B" and "Straßen" in recs[1].page.text
+    assert recs[0].page.crawl_date == datetime(2024, 3, 1, 12, tzinfo=timezone.utc)
+
+
+def test_warc_skips_non_pages_keeps_html_and_detects_a_wrong_http_charset(tmp_path):
+    path = tmp_path / "mixed.warc"
+    latin = HTML.format(t="Grüße aus Köln").encode("cp1252")
+    _write_warc(path, [
+        ("response", "https://e.com/img.png", b"\x89PNG....", "image/png"),
+        ("response", "https://e.com/page", HTML.format(t="Hello").encode(), "text/html; charset=utf-8"),
+        ("metadata", "https://e.com/page", b"fetchTimeMs: 12", "application/warc-fields"),
+        ("response", "https://e.com/bare", HTML.format(t="No type").encode(), None),
+        ("response", "https://e.com/latin", latin, "text/html; charset=utf-8"),  # header lies
+    ], gz=False)
+    recs = _records(path)
+    assert [r.page.url for r in recs] == ["https://e.com/page", "https://e.com/bare", "https://e.com/latin"]
+    assert recs[0].page.title == "Hello" and recs[1].page.title == "No type"
+    assert any("charset" in n for n in recs[2].page.notes)
+    assert recs[2].page.title == "Grüße aus Köln"
+
+
+# ----- JSONL ----------------------------------------------------------------------------------
+
+def _jsonl_lines() -> list[str]:
+    return [
+        json.dumps({"id": "p1", "url": "https://a.com/x", "html": HTML.format(t="One"),
+                    "crawl_date": "2024-01-02T03:04:05Z"}),
+        "{not json",
+        json.dumps({"url": "https://b.com/y", "text": "Two\nSecond page text."}),
+        "",
+        json.dumps({"id": "p4", "url": "https://c.com/z"}),
+        json.dumps([1, 2]),
+        json.dumps({"text": "Five", "crawl_date": "yesterday-ish"}),
+    ]
+
+
+def test_jsonl_bad_lines_become_error_records_and_good_lines_pages(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(_jsonl_lines()) + "\n", encoding="utf-8")
+    recs = _records(path)
+    assert [r.id for r in recs] == ["p1", f"{path}:2", f"{path}:3", "p4", f"{path}:6", f"{path}:7"]
+    assert [r.error is None for r in recs] == [True, False, True, False, False, True]
+    assert "bad JSON" in recs[1].error and "neither" in recs[3].error and "object" in recs[4].error
+    assert recs[0].page.title == "One" and recs[0].page.crawl_date.year == 2024
+    assert not recs[2].page.is_html and recs[2].page.title == "Two"
+    assert recs[5].page.crawl_date is None and any("crawl_date" in n for n in recs[5].page.notes)
+
+
+def test_truncated_jsonl_gz_keeps_read_lines_then_reports_the_cut(tmp_path):
+    lines = [json.dumps({"id": f"r{i}", "text": f"Page {i}\n" + "word " * 200}) for i in range(200)]
+    data = gzip.compress("\n".join(lines).encode())
+    path = tmp_path / "in.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    recs = _records(path)
+    assert recs[-1].error and "truncated" in recs[-1].error
+    assert all(r.error is None for r in recs[:-1]) and len(recs) > 1
+
+
+def test_dash_reads_jsonl_from_stdin(monkeypatch):
+    data = "\n".join(_jsonl_lines()[:3]).encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    recs = list(read_inputs(["-"]))
+    assert [r.id for r in recs] == ["p1", "<stdin>:2", "<stdin>:3"] and recs[1].error
+
+
+# ----- single files and directories -------------------------------------------------------------
+
+def test_directory_is_read_recursively_in_sorted_order_with_known_suffixes_only(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "z.html").write_text(HTML.format(t="Z"), encoding="utf-8")
+    (tmp_path / "a.htm").write_text(HTML.format(t="A"), encoding="utf-8")
+    (tmp_path / "c.html.gz").write_bytes(gzip.compress(HTML.format(t="C").encode()))
+    (tmp_path / "d.txt").write_text("Dump title\nSome text.", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("# not an input", encoding="utf-8")
+    recs = _records(tmp_path)
+    assert [Path(r.id).name for r in recs] == ["a.htm", "z.html", "c.html.gz", "d.txt"]
+    assert [r.page.title for r in recs] == ["A", "Z", "C", "Dump title"]
+    assert not recs[3].page.is_html
+
+
+def test_unreadable_inputs_become_error_records(tmp_path):
+    bad_gz = tmp_path / "bad.html.gz"
+    bad_gz.write_bytes(gzip.compress(HTML.format(t="x" * 5000).encode())[:40])
+    odd = tmp_path / "data.bin"
+    odd.write_bytes(b"\x00")
+    recs = _records(tmp_path / "missing.html", bad_gz, odd)
+    assert [r.page for r in recs] == [None, None, None]
+    assert "no such file" in recs[0].error and "truncated" in recs[1].error and "unsupported" in recs[2].error
+
+
+def test_single_html_file_keeps_bytes_so_the_parser_detects_the_meta_charset(tmp_path):
+    path = tmp_path / "sjis.html"
+    path.write_bytes('<html><head><meta charset="shift_jis"><title>東京のニュース</title></head></html>'.encode("cp932"))
+    rec = _records(path)[0]
+    assert isinstance(rec.page.html, bytes) and rec.page.title == "東京のニュース"
+
+
+# ----- decode_html --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, declared, expected", [
+    ("Grüße".encode("utf-8"), None, "Grüße"),
+    ("Grüße".encode("cp1252"), None, "Grüße"),  # not utf-8: cp1252 fallback
+    ("中文新闻".encode("gbk"), "gb2312", "中文新闻"),  # declared label, browser superset
+    ('<meta charset="gbk"><p>中文</p>'.encode("gbk"), None, '<meta charset="gbk"><p>中文</p>'),
+    ('<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">日本'.encode("cp932"), None,
+     '<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">日本'),
+    ("\ufeffBOM".encode("utf-8"), None, "BOM"),
+    ("Grüße".encode("utf-8"), "no-such-charset", "Grüße"),  # unknown label is ignored
+    ("Grüße".encode("utf-8"), "ascii", "GrÃ¼ÃŸe"),  # declared wins when it decodes (as browsers do)
+])
+def test_decode_html_tries_declared_then_meta_then_utf8_then_cp1252(raw, declared, expected):
+    assert decode_html(raw, declared) == expected
