@@ -1,0 +1,327 @@
+"""Everything MLflow: where runs go, how a training run is logged, how the champion is served.
+
+Layout (defaults; ``$MLFLOW_TRACKING_URI`` overrides the store):
+- run metadata, metrics, params, datasets and the model registry live in the sqlite file
+  ``<project>/mlruns.db`` (``spamdetect.config.tracking_uri()``);
+- artifact files live in ``mlartifacts/<experiment>/`` beside the sqlite file: run files
+  (plots, CSVs) under ``<run_id>/artifacts/``; the pyfunc model, a MLflow 3 "LoggedModel",
+  under ``models/<model_id>/artifacts/`` (not inside the run's folder). MLflow would
+  otherwise put artifacts in ``./mlruns`` of whatever directory the process started in, so
+  ``setup`` pins the experiment's artifact location when it creates the experiment.
+
+Serving: ``MLFLOW_TRACKING_URI=sqlite:///<project>/mlruns.db mlflow models serve
+-m models:/spamdetect@champion --env-manager local -p 5001`` and POST
+``{"dataframe_records": [{"url": ..., "html": ...}]}`` to ``/invocations``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+import warnings
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import mlflow
+import pandas as pd
+from mlflow.models import ModelSignature
+from mlflow.tracking import MlflowClient
+from mlflow.types.schema import Array, ColSpec, Schema
+
+from spamdetect import config
+
+DEFAULT_EXPERIMENT = "spamdetect"
+CHAMPION_URI = f"models:/{config.REGISTERED_MODEL_NAME}@{config.CHAMPION_ALIAS}"
+INPUT_COLUMNS = ("id", "url", "html", "text", "crawl_date")
+OUTPUT_COLUMNS = ("id", "url", "trust", "label", "reasons", "error")
+_DIGEST_MAX = 36  # MLflow rejects dataset digests longer than this
+
+
+# ----- store layout ------------------------------------------------------------------------
+
+def artifact_root(uri: str, experiment: str = DEFAULT_EXPERIMENT) -> str | None:
+    """Where an experiment's artifacts go: ``mlartifacts/<experiment>/`` beside a sqlite file
+    (as a file URI); ``None`` (the store decides) for servers and file stores."""
+    if not uri.startswith("sqlite:"):
+        return None
+    db = unquote(urlparse(uri).path)
+    if uri.startswith("sqlite:////"):  # sqlite:////abs/path.db: the parsed path keeps one extra "/"
+        db = "/" + db.lstrip("/")
+    elif uri.startswith("sqlite:///"):  # sqlite:///rel.db: relative to the working directory
+        db = db.lstrip("/")
+    if not db or db == ":memory:":
+        return None
+    folder = re.sub(r"[^A-Za-z0-9_.-]+", "_", experiment).strip("._") or "experiment"
+    return (Path(db).resolve().parent / "mlartifacts" / folder).as_uri()
+
+
+def setup(uri: str | None = None, experiment: str = DEFAULT_EXPERIMENT) -> str:
+    """Point MLflow at the project store and the experiment; returns the experiment id.
+
+    A new experiment gets its artifact location pinned to :func:`artifact_root`; an existing
+    one keeps whatever location it was created with (MLflow cannot move it).
+    """
+    uri = uri or config.tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    exp = client.get_experiment_by_name(experiment)
+    if exp is None:
+        exp_id = client.create_experiment(experiment, artifact_location=artifact_root(uri, experiment))
+    else:
+        exp_id = exp.experiment_id
+        if exp.lifecycle_stage == "deleted":
+            client.restore_experiment(exp_id)
+    mlflow.set_experiment(experiment_id=exp_id)
+    return exp_id
+
+
+# ----- the pyfunc wrapper ----------------------------------------------------------------
+
+class SpamdetectPyfunc(mlflow.pyfunc.PythonModel):
+    """MLflow wrapper around a saved ``TrustModel`` (artifact ``"model"``, a joblib file).
+
+    Input: a DataFrame with ``url`` and ``html`` and/or ``text`` (``id``, ``crawl_date``
+    optional; a missing column counts as empty). Output: one row per input row with
+    ``id, url, trust, label, reasons, error``; a bad row gets an ``error`` and no score,
+    the rest of the batch still scores.
+    """
+
+    def load_context(self, context) -> None:
+        from spamdetect.model import TrustModel  # lazy: importing tracking must not load every signal
+
+        self.model = TrustModel.load(context.artifacts["model"])
+        _warn_on_code_drift(self.model)
+
+    def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+        df = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        df = df.copy()
+        for col in INPUT_COLUMNS:
+            if col not in df.columns:
+                df[col] = None
+        # Schema enforcement may hand us pandas' "str" dtype with NaN for missing cells;
+        # the featurizer wants None there.
+        df = df.astype(object).where(df.notna(), None)
+        out = self.model.score_frame(df)[list(OUTPUT_COLUMNS)].copy()
+        # pandas 3 stores [None, "msg"] as its "str" dtype with NaN, and NaN is not JSON:
+        # give callers and the scoring server real nulls.
+        for col in ("id", "url", "label", "error"):
+            out[col] = out[col].astype(object).where(out[col].notna(), None)
+        if out["trust"].isna().any():
+            out["trust"] = out["trust"].astype(object).where(out["trust"].notna(), None)
+        return out
+
+
+def _warn_on_code_drift(model) -> None:
+    """The model stores only the fitted pipeline; its signals run from the spamdetect code
+    installed where it is served. Warn when that code differs from the code it was trained on."""
+    trained = (getattr(model, "meta", None) or {}).get("signals_version")
+    if not trained:
+        return
+    try:
+        from spamdetect.train import signals_version
+
+        current = signals_version()
+    except Exception:  # noqa: BLE001 - a version check must never stop a model from loading
+        return
+    if current != trained:
+        warnings.warn(f"spamdetect signal code differs from the code this model was trained with "
+                      f"(signals_version {current} != {trained}); scores may shift", RuntimeWarning, stacklevel=2)
+
+
+def model_signature() -> ModelSignature:
+    """Inputs: optional string columns ``id, url, html, text, crawl_date`` (ISO date).
+    Outputs: ``id, url`` strings, ``trust`` double, ``label`` string, ``reasons`` list of
+    strings, ``error`` string (``trust``/``label`` are null on error rows)."""
+    inputs = Schema([ColSpec("string", c, required=False) for c in INPUT_COLUMNS])
+    outputs = Schema([
+        ColSpec("string", "id"),
+        ColSpec("string", "url", required=False),
+        ColSpec("double", "trust", required=False),
+        ColSpec("string", "label", required=False),
+        ColSpec(Array("string"), "reasons"),
+        ColSpec("string", "error", required=False),
+    ])
+    return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+def pip_requirements() -> list[str]:
+    """spamdetect's own runtime dependencies, pinned to the installed versions.
+
+    Declared instead of inferred: inference loads the model in a subprocess (slow) and cannot
+    see spamdetect itself, which is not on PyPI; serve with ``--env-manager local`` in an
+    environment where spamdetect is installed.
+    """
+    try:
+        declared = metadata.requires("spamdetect") or []
+    except metadata.PackageNotFoundError:  # running from a source checkout that was never installed
+        import tomllib
+
+        declared = tomllib.loads((config.PROJECT_DIR / "pyproject.toml").read_text())["project"]["dependencies"]
+    reqs = []
+    for req in declared:
+        if ";" in req:  # extras such as pytest
+            continue
+        name = req.split("[")[0]
+        for sep in ("<", ">", "=", "!", "~", " "):
+            name = name.split(sep)[0]
+        try:
+            reqs.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            reqs.append(req)
+    return reqs
+
+
+# ----- logging a training run ------------------------------------------------------------
+
+def _stage_artifacts(artifacts: dict[str, Path], into: Path) -> None:
+    """Copy artifacts into a folder tree mirroring the run's artifact layout.
+
+    A key with a file extension is the exact destination (``{"plots/roc.png": path}``); any
+    other key is just a name and the file keeps its own name (``{"roc_curve": .../roc_curve.png}``
+    -> ``roc_curve.png``; a key ending in "/" is a folder: ``{"plots/": .../roc.png}``).
+    A folder value is copied whole, under the key.
+    """
+    for key, src in artifacts.items():
+        src = Path(src)
+        if src.is_dir():
+            shutil.copytree(src, into / key.rstrip("/"), dirs_exist_ok=True)
+            continue
+        if key.endswith("/"):
+            target = into / key / src.name
+        elif Path(key).suffix:
+            target = into / key
+        else:
+            target = into / Path(key).parent / src.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
+
+
+def _param_value(v) -> str:
+    text = v if isinstance(v, str) else json.dumps(v, default=str, sort_keys=True)
+    return text[:6000]  # MLflow's parameter value limit
+
+
+def log_training_run(
+    model,
+    *,
+    params: dict,
+    metrics: dict,
+    dataset_df: pd.DataFrame,
+    dataset_name: str,
+    fingerprint: str,
+    dataset_source: str | None = None,
+    artifacts: dict[str, Path] | None = None,
+    input_example: pd.DataFrame | None = None,
+    register: bool = True,
+    run_name: str | None = None,
+    experiment: str = DEFAULT_EXPERIMENT,
+    tags: dict[str, str] | None = None,
+) -> str:
+    """Log one training run and (by default) make its model the registered champion.
+
+    model: a fitted ``TrustModel``. params: hyperparameters etc. (non-strings are JSON-encoded).
+    metrics: name -> float (``spamdetect.evaluate.compute_metrics``); they are also attached to
+    the logged model. dataset_df: corpus metadata rows (no page bodies), logged as the run's
+    training dataset ``dataset_name`` with the first 36 characters of ``fingerprint`` as its
+    digest (``dataset_source``: where it was read from, a path or URI; default: this code);
+    the full fingerprint goes to tag and param ``dataset_fingerprint``. artifacts: name or
+    destination -> local file or folder (see ``_stage_artifacts``). input_example: a few
+    input rows stored with the model (MLflow runs the model on them at log time).
+    register: register as ``spamdetect`` and point alias ``champion`` at the new version.
+    Returns the run id.
+    """
+    setup(mlflow.get_tracking_uri() if _uri_was_set() else None, experiment)  # idempotent
+
+    run_tags = {"dataset_fingerprint": fingerprint, "threshold": repr(float(model.threshold)), **(tags or {})}
+    with mlflow.start_run(run_name=run_name, tags=run_tags) as run, tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        mlflow.log_params({k: _param_value(v) for k, v in {
+            **params, "threshold": model.threshold, "n_features": len(model.feature_names),
+            "dataset_fingerprint": fingerprint,
+        }.items()})
+
+        with warnings.catch_warnings():  # schema inference nags about integer columns: irrelevant here
+            warnings.simplefilter("ignore", UserWarning)
+            dataset = mlflow.data.from_pandas(dataset_df, source=dataset_source, name=dataset_name,
+                                              digest=fingerprint[:_DIGEST_MAX])
+            mlflow.log_input(dataset, context="training", tags={"fingerprint": fingerprint[:500]})
+
+        if artifacts:
+            staged = tmp / "artifacts"
+            staged.mkdir()
+            _stage_artifacts(artifacts, staged)
+            mlflow.log_artifacts(str(staged))
+        (tmp / "feature_names.json").write_text(json.dumps(model.feature_names, indent=1))
+        mlflow.log_artifact(str(tmp / "feature_names.json"))
+
+        model_path = model.save(tmp / "trust_model.joblib")
+        # "Models from code": MLflow stores this tiny script instead of a cloudpickle of the
+        # wrapper, and runs it at load time to get the python model.
+        entry = tmp / "spamdetect_pyfunc.py"
+        entry.write_text(_ENTRY_SCRIPT)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(entry),
+            artifacts={"model": str(model_path)},
+            signature=model_signature(),
+            input_example=_example(input_example),
+            pip_requirements=pip_requirements(),
+            registered_model_name=config.REGISTERED_MODEL_NAME if register else None,
+            metadata={"threshold": model.threshold, "dataset_fingerprint": fingerprint},
+        )
+        clean = {k: float(v) for k, v in metrics.items() if v is not None}
+        mlflow.log_metrics(clean, model_id=info.model_id)
+
+        if register and info.registered_model_version is not None:
+            client = MlflowClient()
+            version = str(info.registered_model_version)
+            client.set_registered_model_alias(config.REGISTERED_MODEL_NAME, config.CHAMPION_ALIAS, version)
+            for key, value in (("dataset_fingerprint", fingerprint), ("threshold", repr(float(model.threshold)))):
+                client.set_model_version_tag(config.REGISTERED_MODEL_NAME, version, key, value)
+        return run.info.run_id
+
+
+_ENTRY_SCRIPT = """\
+# Entry point of the spamdetect MLflow model (models-from-code); needs spamdetect importable.
+import mlflow
+
+from spamdetect.tracking import SpamdetectPyfunc
+
+mlflow.models.set_model(SpamdetectPyfunc())
+"""
+
+
+def _example(df: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The input example as plain object columns (None for missing), limited to input columns."""
+    if df is None:
+        return None
+    cols = [c for c in INPUT_COLUMNS if c in df.columns]
+    ex = df[cols].astype(object)
+    return ex.where(ex.notna(), None).reset_index(drop=True)
+
+
+def _uri_was_set() -> bool:
+    try:
+        from mlflow.tracking._tracking_service.utils import is_tracking_uri_set
+        return bool(is_tracking_uri_set())
+    except ImportError:  # private helper moved: fall back to the project default
+        return False
+
+
+# ----- loading --------------------------------------------------------------------------
+
+def load_pyfunc(uri: str = CHAMPION_URI, *, tracking_uri: str | None = None):
+    """Load a logged/registered spamdetect model as an MLflow pyfunc (default: the champion).
+
+    ``models:/`` URIs are resolved against ``tracking_uri``, else the URI already set in this
+    process, else the project store.
+    """
+    if tracking_uri or not _uri_was_set():
+        target = tracking_uri or config.tracking_uri()
+        mlflow.set_tracking_uri(target)
+        mlflow.set_registry_uri(target)
+    return mlflow.pyfunc.load_model(uri)
