@@ -1,0 +1,43 @@
+# spamdetect: `make demo` runs the main job, `make test` runs the tests; both install first if needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MODEL := spamdetect/models/default.joblib
+CORPUS ?= $(or $(SPAMDETECT_CORPUS),../shared/corpus)
+OUT := out
+
+.PHONY: install test demo model train ui bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+test: install
+	$(BIN)/python -m pytest -q
+
+# Score a sample crawl with the shipped model; with the corpus present, also train and record a run.
+demo: install
+	@mkdir -p $(OUT)
+	$(BIN)/spamdetect score data/sample $(wildcard $(CORPUS)/commoncrawl-sample/*.warc.gz) -o $(OUT)/demo-scores.jsonl --workers 2
+	$(BIN)/python -m spamdetect.summary $(OUT)/demo-scores.jsonl
+	@if [ -f "$(CORPUS)/htmldate/pages.jsonl" ]; then \
+		$(BIN)/spamdetect train --corpus "$(CORPUS)" --run-name demo-train --no-register; \
+		echo "MLflow run recorded: 'make ui' and open http://127.0.0.1:5000"; \
+	else echo "no corpus at $(CORPUS): skipped training (set CORPUS=... to train)"; fi
+
+# Rebuild the model shipped inside the package from the corpus (also registered as spamdetect@champion).
+model: install
+	$(BIN)/spamdetect train --corpus "$(CORPUS)" --holdout-families --save-to $(MODEL) --run-name shipped-model
+
+train: install
+	$(BIN)/spamdetect train --corpus "$(CORPUS)"
+
+ui: install
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns.db --host 127.0.0.1 --port 5000
+
+clean:
+	rm -rf build $(OUT)

@@ -1,0 +1,5 @@
+import sys
+
+from spamdetect.cli import main
+
+sys.exit(main())

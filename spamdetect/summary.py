@@ -1,0 +1,55 @@
+"""Summarise a scores file (JSONL, CSV or Parquet): counts, trust distribution, top reasons, lowest-trust pages."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+
+def read_scores(path: str | Path) -> pd.DataFrame:
+    """Load an output file written by ``spamdetect score``."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix == ".csv":
+        df = pd.read_csv(path)
+        df["reasons"] = df["reasons"].fillna("").map(lambda s: [r for r in s.split(" | ") if r])
+        return df
+    return pd.read_json(path, lines=True)
+
+
+def summarize(df: pd.DataFrame, top: int = 5) -> str:
+    """A short human-readable summary of scored pages."""
+    scored = df[df["error"].isna()]
+    lines = [f"pages: {len(df)}  scored: {len(scored)}  errors: {len(df) - len(scored)}  "
+             f"farms: {(scored['label'] == 'farm').sum()}  trustworthy: {(scored['label'] == 'trustworthy').sum()}"]
+    if len(scored):
+        q = scored["trust"].quantile([0.1, 0.5, 0.9])
+        lines.append(f"trust p10/p50/p90: {q.iloc[0]:.2f} / {q.iloc[1]:.2f} / {q.iloc[2]:.2f}")
+        reasons = Counter(r.split(":")[0] for rs in scored.loc[scored["label"] == "farm", "reasons"] for r in rs)
+        if reasons:
+            lines.append("most common farm reasons: " + ", ".join(f"{r} ({n})" for r, n in reasons.most_common(top)))
+        lines.append("lowest trust:")
+        for _, row in scored.nsmallest(top, "trust").iterrows():
+            lines.append(f"  {row['trust']:.3f} {row['label']:<11} {row['url'] or row['id']}")
+            for reason in list(row["reasons"])[:3]:
+                lines.append(f"        - {reason}")
+    errors = df[df["error"].notna()]
+    for _, row in errors.head(top).iterrows():
+        lines.append(f"  error {row['id']}: {row['error']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    for path in argv:
+        print(f"== {path}")
+        print(summarize(read_scores(path)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

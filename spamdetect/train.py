@@ -1,0 +1,134 @@
+"""Training job: corpus -> signal matrix (cached) -> calibrated model -> test metrics -> MLflow run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.inspection import permutation_importance
+from sklearn.metrics import roc_auc_score
+
+from spamdetect import config, signals
+from spamdetect.features import featurize_frame
+from spamdetect.model import TrustModel, build_classifier, train_model
+
+
+def signals_version() -> str:
+    """Hash of the code that computes features: a cached matrix is reused only while it is unchanged."""
+    pkg = config.PACKAGE_DIR
+    files = sorted([*(pkg / "signals").glob("*.py"), pkg / "page.py", pkg / "link_blocks.py",
+                    pkg / "features.py", *(pkg / "data").glob("*")])
+    h = hashlib.sha256()
+    for f in files:
+        if f.is_file():
+            h.update(f.name.encode() + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def corpus_features(df: pd.DataFrame, fingerprint: str, *, domain_lists: bool = False, workers: int = 2) -> np.ndarray:
+    """The full feature matrix of a corpus frame, cached under build/ by corpus and code version."""
+    key = f"features-{fingerprint[:16]}-{signals_version()}-{'dl' if domain_lists else 'nodl'}.npy"
+    path = config.build_dir() / key
+    if path.exists():
+        F = np.load(path)
+        if F.shape == (len(df), len(signals.feature_names())):
+            return F
+    F = featurize_frame(df, domain_lists=domain_lists, workers=workers)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, F)
+    return F
+
+
+def holdout_family_auc(F: np.ndarray, df: pd.DataFrame, seed: int = 0) -> dict[str, float]:
+    """ROC-AUC on each farm family's test pages when that family is left out of training."""
+    out = {}
+    y = df["label"].to_numpy()
+    train, test = (df["split"] == "train").to_numpy(), (df["split"] == "test").to_numpy()
+    for family in sorted(df.loc[df["label"] == 1, "family"].unique()):
+        fam = (df["family"] == family).to_numpy()
+        tr = train & ~fam
+        te = test & ((y == 0) | fam)
+        if y[te].sum() == 0:
+            continue
+        clf = build_classifier(random_state=seed).fit(F[tr], y[tr])
+        out[f"lofo_auc_{family}"] = float(roc_auc_score(y[te], clf.predict_proba(F[te])[:, 1]))
+    return out
+
+
+def _misclassified(model: TrustModel, F: np.ndarray, df: pd.DataFrame, p: np.ndarray) -> pd.DataFrame:
+    pred = (p >= model.threshold).astype(int)
+    wrong = np.flatnonzero(pred != df["label"].to_numpy())
+    scored = model.score_features(F[wrong]) if len(wrong) else []
+    rows = df.iloc[wrong][["doc_id", "url", "source", "variant", "family", "operations", "mode"]].copy()
+    rows["p_farm"] = p[wrong]
+    rows["reasons"] = [" | ".join(s["reasons"]) for s in scored]
+    return rows.sort_values("p_farm", ascending=False)
+
+
+def run_training(*, corpus: str | None = None, seed: int = 0, limit: int | None = None, workers: int = 2,
+                 domain_lists: bool = False, holdout_families: bool = False, save_to: str | None = None,
+                 register: bool = True, run_name: str | None = None, log: bool = True) -> dict:
+    """Train and evaluate the trust model; log everything to MLflow. Returns the headline metrics."""
+    from spamdetect import plots, tracking
+    from spamdetect.corpus.build import build_corpus, corpus_fingerprint
+    from spamdetect.evaluate import compute_metrics
+
+    df = build_corpus(root=corpus, seed=seed, limit=limit, workers=workers)
+    fingerprint = corpus_fingerprint(df)
+    F = corpus_features(df, fingerprint, domain_lists=domain_lists, workers=workers)
+    y = df["label"].to_numpy()
+    split = df["split"].to_numpy()
+    tr, va, te = split == "train", split == "val", split == "test"
+    model = train_model(F[tr], y[tr], df["group"].to_numpy()[tr], F[va], y[va], domain_lists=domain_lists)
+    model.meta.update({"corpus_fingerprint": fingerprint, "seed": seed, "signals_version": signals_version()})
+    p_test = model.farm_proba_features(F[te])
+    test_df = df[te].reset_index(drop=True)
+    metrics = compute_metrics(y[te], p_test, model.threshold, family=test_df["family"].to_numpy(),
+                              variant=test_df["variant"].to_numpy(), mode=test_df["mode"].to_numpy())
+    metrics["threshold"] = model.threshold
+    if holdout_families:
+        metrics.update(holdout_family_auc(F, df, seed))
+    model.meta["test_metrics"] = {k: round(float(v), 4) for k, v in metrics.items()}
+
+    if save_to:
+        model.save(save_to)
+    result = {k: round(float(v), 4) for k, v in metrics.items()}
+    result["n_documents"] = int(len(df))
+    if not log:
+        return result
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        names = model.feature_names
+        sample = np.random.default_rng(seed).choice(np.flatnonzero(te), size=min(1500, int(te.sum())), replace=False)
+        imp = permutation_importance(model.pipeline[1:], F[sample], y[sample], scoring="roc_auc",
+                                     n_repeats=3, random_state=seed, n_jobs=1)
+        importances = pd.Series(imp.importances_mean, index=names).sort_values(ascending=False)
+        importances.to_csv(tmp / "feature_importances.csv", header=["importance"])
+        artifacts = {
+            "roc_curve": plots.roc_curve_png(y[te], p_test, tmp / "roc_curve.png"),
+            "pr_curve": plots.pr_curve_png(y[te], p_test, tmp / "pr_curve.png"),
+            "calibration": plots.calibration_png(y[te], p_test, tmp / "calibration.png"),
+            "feature_importances": plots.importance_png(importances, tmp / "feature_importances.png"),
+            "confusion_matrix": plots.confusion_png(y[te], p_test, model.threshold, tmp / "confusion_matrix.png"),
+            "feature_importances_csv": tmp / "feature_importances.csv",
+        }
+        mis = _misclassified(model, F[te], test_df, p_test)
+        mis.to_csv(tmp / "misclassified.csv", index=False)
+        artifacts["misclassified"] = tmp / "misclassified.csv"
+        meta_cols = [c for c in df.columns if c not in ("html", "text")]
+        example = df[te & (df["mode"] == "html").to_numpy()].head(2)[["url", "html"]]
+        params = {"seed": seed, "limit": limit, "domain_lists": domain_lists, "threshold": model.threshold,
+                  "n_features": len(names), "n_train": int(tr.sum()), "n_val": int(va.sum()), "n_test": int(te.sum()),
+                  "signals_version": signals_version(), **{f"clf_{k}": v for k, v in model.meta["clf_params"].items()}}
+        run_id = tracking.log_training_run(
+            model, params=params, metrics=metrics, dataset_df=df[meta_cols], dataset_name="spamdetect-corpus",
+            fingerprint=fingerprint, artifacts=artifacts, input_example=example, register=register,
+            run_name=run_name)
+    result["run_id"] = run_id
+    (config.build_dir() / "last_training.json").write_text(json.dumps(result, indent=2))
+    return result
