@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,7 +87,8 @@ def legit_reference(F: np.ndarray, y: np.ndarray, text_mode: np.ndarray) -> dict
     ref = {}
     for mode, mask in (("html", (y == 0) & ~text_mode), ("text", (y == 0) & text_mode)):
         rows = F[mask] if mask.any() else F[y == 0]
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():  # all-NaN columns (HTML-only views in text mode) stay NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
             ref[mode] = np.nanmedian(rows, axis=0) if len(rows) else np.full(F.shape[1], np.nan)
     return ref
 

@@ -34,7 +34,8 @@ def summarize(df: pd.DataFrame, top: int = 5) -> str:
             lines.append("most common farm reasons: " + ", ".join(f"{r} ({n})" for r, n in reasons.most_common(top)))
         lines.append("lowest trust:")
         for _, row in scored.nsmallest(top, "trust").iterrows():
-            lines.append(f"  {row['trust']:.3f} {row['label']:<11} {row['url'] or row['id']}")
+            where = row["url"] if isinstance(row["url"], str) else row["id"]
+            lines.append(f"  {row['trust']:.3f} {row['label']:<11} {where}")
             for reason in list(row["reasons"])[:3]:
                 lines.append(f"        - {reason}")
     errors = df[df["error"].notna()]

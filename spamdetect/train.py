@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score
 
 from spamdetect import config, signals
 from spamdetect.features import featurize_frame
-from spamdetect.model import TrustModel, build_classifier, train_model
+from spamdetect.model import DESCRIPTIVE_FEATURES, ModelColumns, TrustModel, build_classifier, train_model
 
 
 def signals_version() -> str:
@@ -54,8 +54,9 @@ def holdout_family_auc(F: np.ndarray, df: pd.DataFrame, seed: int = 0) -> dict[s
         te = test & ((y == 0) | fam)
         if y[te].sum() == 0:
             continue
-        clf = build_classifier(random_state=seed).fit(F[tr], y[tr])
-        out[f"lofo_auc_{family}"] = float(roc_auc_score(y[te], clf.predict_proba(F[te])[:, 1]))
+        select = ModelColumns(signals.feature_names(), DESCRIPTIVE_FEATURES).fit(F[tr])
+        clf = build_classifier(random_state=seed).fit(select.transform(F[tr]), y[tr])
+        out[f"lofo_auc_{family}"] = float(roc_auc_score(y[te], clf.predict_proba(select.transform(F[te]))[:, 1]))
     return out
 
 
@@ -74,7 +75,8 @@ def run_training(*, corpus: str | None = None, seed: int = 0, limit: int | None 
                  register: bool = True, run_name: str | None = None, log: bool = True) -> dict:
     """Train and evaluate the trust model; log everything to MLflow. Returns the headline metrics."""
     from spamdetect import plots, tracking
-    from spamdetect.corpus.build import build_corpus, corpus_fingerprint
+    from spamdetect.corpus.build import build_corpus
+    from spamdetect.corpus.build import fingerprint as corpus_fingerprint
     from spamdetect.evaluate import compute_metrics
 
     df = build_corpus(root=corpus, seed=seed, limit=limit, workers=workers)
