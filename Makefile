@@ -25,7 +25,7 @@ demo: install
 	$(BIN)/spamdetect score data/sample $(wildcard $(CORPUS)/commoncrawl-sample/*.warc.gz) -o $(OUT)/demo-scores.jsonl --workers 2
 	$(BIN)/python -m spamdetect.summary $(OUT)/demo-scores.jsonl
 	@if [ -f "$(CORPUS)/htmldate/pages.jsonl" ]; then \
-		$(BIN)/spamdetect train --corpus "$(CORPUS)" --run-name demo-train --no-register; \
+		$(BIN)/spamdetect train --corpus "$(CORPUS)" --limit 500 --run-name demo-quick-train --no-register; \
 		echo "MLflow run recorded: 'make ui' and open http://127.0.0.1:5000"; \
 	else echo "no corpus at $(CORPUS): skipped training (set CORPUS=... to train)"; fi
 
@@ -41,3 +41,7 @@ ui: install
 
 clean:
 	rm -rf build $(OUT)
+
+# Scoring throughput on the real corpus pages, 1 worker vs all cores, in one run.
+bench: install
+	$(BIN)/python -m spamdetect.bench

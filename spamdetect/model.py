@@ -27,8 +27,15 @@ from spamdetect.page import Page
 
 FARM, TRUSTWORTHY = "farm", "trustworthy"
 TEXT_MODE_FEATURE = "text_quality.is_text_mode"
-# Computed for the reasons, never shown to the classifier (absolute time does not generalise).
-DESCRIPTIVE_FEATURES = ("dates.stamp_year", "dates.stamp_ordinal", "dates.story_latest_year")
+# Computed (for reasons and experiments) but never shown to the classifier, because on our
+# corpus they encode how the simulator or the corpus was made rather than what a farm is:
+UNMODELLED_FEATURES = (
+    # absolute time: the real pages are 2012-2023 material, restamps run later
+    "dates.stamp_year", "dates.stamp_ordinal", "dates.story_latest_year",
+    # URL shape: farm URLs are drawn by the simulator, so their paths would teach its habits
+    "domain.path_depth", "domain.numeric_slug", "domain.html_ending", "domain.query_length",
+    "domain.label_length", "domain.subdomain_depth",
+)
 
 
 def build_classifier(*, max_iter: int = 300, learning_rate: float = 0.06, max_leaf_nodes: int = 31,
@@ -45,9 +52,8 @@ def build_classifier(*, max_iter: int = 300, learning_rate: float = 0.06, max_le
 class ModelColumns(TransformerMixin, BaseEstimator):
     """Chooses the signal columns the classifier sees.
 
-    Drops descriptive columns (absolute dates kept only for reason sentences: a model that
-    learned "recent means spam" would not generalise) and columns with no value in training
-    (e.g. the domain-list lookups when they are switched off).
+    Drops the unmodelled columns (see ``UNMODELLED_FEATURES``) and columns with no value in
+    training (e.g. the domain-list lookups when they are switched off).
     """
 
     def __init__(self, feature_names: list[str], drop: tuple[str, ...] = ()):
@@ -75,7 +81,7 @@ def fit_pipeline(F: np.ndarray, y: np.ndarray, groups: np.ndarray, *, families: 
     Calibration folds are grouped by source article, so no story's variants calibrate its own score.
     """
     featurizer = SignalFeaturizer(families=families, domain_lists=domain_lists).fit()
-    select = ModelColumns(list(featurizer.get_feature_names_out()), DESCRIPTIVE_FEATURES).fit(F)
+    select = ModelColumns(list(featurizer.get_feature_names_out()), UNMODELLED_FEATURES).fit(F)
     cv = list(GroupKFold(n_splits=folds).split(F, y, groups))
     clf = CalibratedClassifierCV(build_classifier(**clf_params), method=calibration, cv=cv)
     clf.fit(select.transform(F), y)
@@ -123,28 +129,47 @@ class TrustModel:
 
     # ----- reasons --------------------------------------------------------------------
 
-    def contributions(self, F: np.ndarray) -> list[dict[str, float]]:
-        """For each row, how much each reason group raises P(farm) over a typical legit page.
+    def farm_log_odds_features(self, F: np.ndarray) -> np.ndarray:
+        """Uncalibrated log-odds of farm (mean over the calibration folds' boosted models).
 
-        Occlusion: the group's features are set to the legit reference of the page's mode and the
-        drop in P(farm) is the group's contribution. One batched predict for all rows and groups.
+        Reasons use these rather than calibrated probabilities: isotonic calibration is flat near
+        0 and 1, so a blatant farm's probability would not move when one sign is taken away.
+        """
+        steps = self.pipeline.named_steps
+        X = steps["select"].transform(F)
+        return np.mean([c.estimator.decision_function(X) for c in steps["clf"].calibrated_classifiers_], axis=0)
+
+    def contributions(self, F: np.ndarray) -> list[dict[str, float]]:
+        """For each row, how much each reason group pushes the page towards farm (in log-odds).
+
+        Two views, batched in one predict: occlusion (the page with the group set to the typical
+        legit value of its mode: how much is lost) and insertion (a typical legit page given just
+        this group: how much it alone adds). The larger counts, so signs that repeat each other
+        on a blatant farm are each still credited.
         """
         names = self.feature_names
         groups = reasons_mod.groups_for(names)
         if not len(F) or not groups:
             return [{} for _ in range(len(F))]
-        base = self.farm_proba_features(F)
         text_col = names.index(TEXT_MODE_FEATURE) if TEXT_MODE_FEATURE in names else None
-        blocks = []
-        for i, row in enumerate(F):
-            mode = "text" if text_col is not None and row[text_col] == 1.0 else "html"
+        modes = ["text" if text_col is not None and row[text_col] == 1.0 else "html" for row in F]
+        ref_score = dict(zip(("html", "text"), self.farm_log_odds_features(
+            np.vstack([self.reference["html"], self.reference["text"]]))))
+        rows = []
+        for row, mode in zip(F, modes):
             ref = self.reference[mode]
             for cols in groups.values():
-                occluded = row.copy()
-                occluded[cols] = ref[cols]
-                blocks.append(occluded)
-        occluded_p = self.farm_proba_features(np.vstack(blocks)).reshape(len(F), len(groups))
-        return [dict(zip(groups, base[i] - occluded_p[i])) for i in range(len(F))]
+                occluded, inserted = row.copy(), ref.copy()
+                occluded[cols], inserted[cols] = ref[cols], row[cols]
+                rows += [occluded, inserted]
+        scores = self.farm_log_odds_features(np.vstack(rows)).reshape(len(F), len(groups), 2)
+        base = self.farm_log_odds_features(F)
+        out = []
+        for i, mode in enumerate(modes):
+            drop = base[i] - scores[i, :, 0]
+            gain = scores[i, :, 1] - ref_score[mode]
+            out.append(dict(zip(groups, np.maximum(drop, gain).tolist())))
+        return out
 
     # ----- scoring --------------------------------------------------------------------
 
@@ -223,7 +248,7 @@ class TrustModel:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         joblib.dump({"pipeline": self.pipeline, "threshold": self.threshold, "reference": self.reference,
-                     "meta": self.meta}, path, compress=3)
+                     "meta": self.meta}, path, compress=("xz", 6))  # xz: the shipped file stays under 2 MB
         return path
 
     @classmethod

@@ -13,8 +13,8 @@ from datetime import date
 
 import numpy as np
 
-# A group counts as a reason when occluding it lowers P(farm) by at least this much.
-MIN_CONTRIBUTION = 0.03
+# A group counts as a reason when it moves the page's farm log-odds by at least this much.
+MIN_CONTRIBUTION = 0.5
 MAX_REASONS = 5
 
 Values = dict[str, float]
@@ -115,7 +115,9 @@ def _headline(v: Values) -> str | None:
     spun = _n(v, "headline.spinner_in_title")
     per_1k = _v(v, "headline.spinner_per_1k") or 0.0
     if spun or per_1k:
-        parts.append(f"spun wording ({spun} in the title, {per_1k:.1f} per 1,000 words of story)")
+        where = [f"{spun} in the title"] if spun else []
+        where += [f"{per_1k:.1f} per 1,000 words of story"] if per_1k else []
+        parts.append(f"spun wording ({', '.join(where)})")
     overlaps = [x for x in (_v(v, "headline.title_h1_jaccard"), _v(v, "headline.title_og_jaccard")) if x is not None]
     if overlaps and min(overlaps) < 0.5:
         parts.append(f"title, h1 and og:title disagree ({min(overlaps):.0%} word overlap)")

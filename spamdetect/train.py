@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score
 
 from spamdetect import config, signals
 from spamdetect.features import featurize_frame
-from spamdetect.model import DESCRIPTIVE_FEATURES, ModelColumns, TrustModel, build_classifier, train_model
+from spamdetect.model import UNMODELLED_FEATURES, ModelColumns, TrustModel, build_classifier, train_model
 
 
 def signals_version() -> str:
@@ -54,7 +54,7 @@ def holdout_family_auc(F: np.ndarray, df: pd.DataFrame, seed: int = 0) -> dict[s
         te = test & ((y == 0) | fam)
         if y[te].sum() == 0:
             continue
-        select = ModelColumns(signals.feature_names(), DESCRIPTIVE_FEATURES).fit(F[tr])
+        select = ModelColumns(signals.feature_names(), UNMODELLED_FEATURES).fit(F[tr])
         clf = build_classifier(random_state=seed).fit(select.transform(F[tr]), y[tr])
         out[f"lofo_auc_{family}"] = float(roc_auc_score(y[te], clf.predict_proba(select.transform(F[te]))[:, 1]))
     return out
