@@ -325,3 +325,8 @@ def load_pyfunc(uri: str = CHAMPION_URI, *, tracking_uri: str | None = None):
         mlflow.set_tracking_uri(target)
         mlflow.set_registry_uri(target)
     return mlflow.pyfunc.load_model(uri)
+
+
+def load_trust_model(uri: str = CHAMPION_URI, *, tracking_uri: str | None = None):
+    """The ``TrustModel`` inside a logged/registered pyfunc, for bulk scoring (``--model models:/...``)."""
+    return load_pyfunc(uri, tracking_uri=tracking_uri).unwrap_python_model().model

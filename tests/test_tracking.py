@@ -82,9 +82,6 @@ def small_model() -> tuple[TrustModel, pd.DataFrame]:
             rows.append(row)
     df = pd.DataFrame(rows)
     F = SignalFeaturizer().fit().transform(df)
-    # scikit-learn 1.9.1's HistGradientBoosting crashes on a column that is NaN in every row
-    # ("window shape cannot be larger than input array shape"); our tiny corpus has such columns.
-    F[:, np.isnan(F).all(axis=0)] = 0.0
     y, groups = df["label"].to_numpy(), df["group"].to_numpy()
     model = train_model(F, y, groups, F, y, max_fpr=0.05, max_iter=15, min_samples_leaf=3)
     return model, df
@@ -152,6 +149,16 @@ def test_champion_pyfunc_scores_an_html_row_and_a_text_row(logged):
     assert np.allclose(out["trust"].astype(float), direct["trust"].astype(float))
     assert list(out["label"]) == list(direct["label"])
     assert out.loc[0, "trust"] < out.loc[1, "trust"]  # the farm page is less trustworthy
+
+
+def test_champion_uri_loads_the_trust_model_for_bulk_scoring(logged):
+    from spamdetect.batch import load_model
+
+    df, model = logged["df"], logged["model"]
+    loaded = load_model("models:/spamdetect@champion")
+    assert loaded.threshold == model.threshold
+    F = SignalFeaturizer().fit().transform(df.head(4))
+    assert np.allclose(loaded.farm_proba_features(F), model.farm_proba_features(F))
 
 
 def test_pyfunc_accepts_missing_columns_and_isolates_bad_rows(logged):
