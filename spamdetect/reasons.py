@@ -192,7 +192,8 @@ def _domain(v: Values) -> str | None:
     })
     digits, hyphens = _n(v, "domain.label_digits"), _n(v, "domain.label_hyphens")
     if digits or hyphens >= 2:
-        parts.append(f"{digits} digits and {hyphens} hyphens in the name" if digits else f"{hyphens} hyphens in the name")
+        counts = [f"{n} {what}" for n, what in ((digits, "digits"), (hyphens, "hyphens")) if n]
+        parts.append(" and ".join(counts) + " in the name")
     match = _v(v, "domain.site_name_match")
     if match is not None and match < 0.5:
         parts.append("the site's own name does not match its domain")
