@@ -17,6 +17,7 @@ from itertools import islice
 
 from tqdm.auto import tqdm
 
+from spamdetect.features import pool_context
 from spamdetect.model import FARM, TrustModel
 from spamdetect.readers import Record, read_inputs
 from spamdetect.writers import open_writer
@@ -92,7 +93,8 @@ def score_stream(model: TrustModel, records: Iterable[Record], *, workers: int =
         for batch in _batches(records, batch_size):
             yield from score_records(model, batch)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(model,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(), initializer=_init_worker,
+                             initargs=(model,)) as pool:
         window: deque[Future] = deque()
         for batch in _batches(records, batch_size):
             window.append(pool.submit(_score_in_worker, batch))

@@ -8,6 +8,7 @@ signals fail entirely becomes a row of NaN, so one bad page never breaks a batch
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections.abc import Iterable
 
 import numpy as np
@@ -104,6 +105,12 @@ def _as_pages(X) -> list[Page | None]:
     return pages
 
 
+def pool_context() -> multiprocessing.context.BaseContext:
+    """Worker processes start from a fork server, not by forking this process: a process that has
+    already run the model holds OpenMP threads, and a forked copy of it can hang on its first predict."""
+    return multiprocessing.get_context("forkserver")
+
+
 def _featurize_chunk(args) -> np.ndarray:
     rows, families, domain_lists = args
     return SignalFeaturizer(families, domain_lists).fit().transform(rows)
@@ -126,7 +133,7 @@ def featurize_frame(df: pd.DataFrame, *, families: list[str] | None = None, doma
             parts.append(_featurize_chunk(job))
             bar.update(len(job[0]))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
             for part, job in zip(pool.map(_featurize_chunk, jobs), jobs):
                 parts.append(part)
                 bar.update(len(job[0]))

@@ -119,3 +119,14 @@ def test_missing_input_file_is_an_error_record_not_a_crash(tmp_path):
     assert proc.returncode == 0
     (rec,) = read_jsonl(out)
     assert rec["error"]
+
+
+@pytest.mark.timeout(240)
+def test_parallel_scoring_after_in_process_scoring_does_not_hang(tmp_path):
+    """A process that has already run the model (OpenMP threads alive) must still start workers safely."""
+    from spamdetect.batch import score_to_file
+
+    one = score_to_file([str(SAMPLE)], str(tmp_path / "w1.jsonl"), workers=1, progress=False)
+    two = score_to_file([str(SAMPLE)], str(tmp_path / "w2.jsonl"), workers=2, progress=False)
+    assert one.pages == two.pages == 8
+    assert read_jsonl(tmp_path / "w1.jsonl") == read_jsonl(tmp_path / "w2.jsonl")
