@@ -15,6 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from spamdetect.features import pool_context
@@ -44,6 +45,9 @@ def load_model(uri: str | None = None) -> TrustModel:
 def _init_worker(model: TrustModel) -> None:
     global _MODEL
     _MODEL = model
+    # One OpenMP thread per worker: the workers already fill the cores, and idle OpenMP threads
+    # spinning between small predicts starve the other workers' Python code.
+    threadpool_limits(1)
 
 
 def score_records(model: TrustModel, records: list[Record]) -> list[dict]:
