@@ -33,8 +33,10 @@ def groups_for(feature_names: list[str]) -> dict[str, np.ndarray]:
 def explain(values: Values, contributions: dict[str, float], *, farm: bool) -> list[str]:
     """Reasons for one page: the groups that drove P(farm) up, strongest first, in words."""
     out: list[str] = []
+    # On a page judged trustworthy only a strong pull towards farm is worth a sentence.
+    floor = MIN_CONTRIBUTION if farm else 2 * MIN_CONTRIBUTION
     for group, weight in sorted(contributions.items(), key=lambda kv: -kv[1]):
-        if weight < MIN_CONTRIBUTION or len(out) >= MAX_REASONS:
+        if weight < floor or len(out) >= MAX_REASONS:
             break
         sentence = DESCRIBERS[group](values)
         if sentence:
