@@ -12,6 +12,8 @@ single-word links ("News", "Sport", "Weather") never make a block.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import re
 
 from spamdetect.page import LinkBlock, Page, normalize_space
@@ -331,16 +333,13 @@ def _drop_repeats(found: list[tuple[LinkBlock, bool]]) -> list[tuple[LinkBlock, 
     return out
 
 
-def scan_link_blocks(page: Page, *, max_labels: int = 12, max_levels: int = 5, max_anchors: int = 40,
+def find_link_blocks(page: Page, *, max_labels: int = 12, max_levels: int = 5, max_anchors: int = 40,
                      max_siblings: int = 30, max_class_matches: int = 60, max_blocks: int = 12,
-                     text_min_headlines: int = 3) -> list[tuple[LinkBlock, bool]]:
-    """Link blocks with a flag each saying whether the list is numbered (a ranking).
+                     text_min_headlines: int = 3) -> list[LinkBlock]:
+    """Link lists such as Related / Trending / Don't Miss, in the order found (heading, then class).
 
-    Cached on the page (the caps are the same for every caller in practice).
+    ``Page.link_blocks`` calls this once per page with the default caps and caches the result.
     """
-    cached = page.__dict__.get("_link_block_scan")
-    if cached is not None:
-        return cached
     try:
         if page.tree is None:
             found = _text_blocks(page, max_labels=max_labels, max_items=max_anchors, max_gap=2,
@@ -354,11 +353,4 @@ def scan_link_blocks(page: Page, *, max_labels: int = 12, max_levels: int = 5, m
             found += _class_blocks(page, max_anchors=max_anchors, max_matches=max_class_matches, seen=seen)
     except RecursionError:
         found = []
-    found = _drop_repeats(found)[:max_blocks]
-    page.__dict__["_link_block_scan"] = found
-    return found
-
-
-def find_link_blocks(page: Page) -> list[LinkBlock]:
-    """Link lists such as Related / Trending / Don't Miss, in the order found (heading, then class)."""
-    return [block for block, _ in scan_link_blocks(page)]
+    return [replace(block, numbered=numbered) for block, numbered in _drop_repeats(found)[:max_blocks]]

@@ -47,13 +47,15 @@ class LinkBlock:
     """A block of links presented as a list (Related, Trending, ...).
 
     ``label`` is the heading or class text that named the block, ``how`` says how it
-    was found ("heading", "class" or "text"), ``hrefs`` is empty in text mode.
+    was found ("heading", "class" or "text"), ``hrefs`` is empty in text mode, ``numbered``
+    says the list is a ranking (an <ol> or rank numbers).
     """
 
     label: str
     headlines: tuple[str, ...]
     hrefs: tuple[str, ...] = ()
     how: str = "heading"
+    numbered: bool = False
 
 
 def normalize_space(s: str) -> str:

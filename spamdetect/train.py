@@ -61,13 +61,15 @@ def holdout_family_auc(F: np.ndarray, df: pd.DataFrame, seed: int = 0) -> dict[s
 
 
 def _misclassified(model: TrustModel, F: np.ndarray, df: pd.DataFrame, p: np.ndarray) -> pd.DataFrame:
-    pred = (p >= model.threshold).astype(int)
-    wrong = np.flatnonzero(pred != df["label"].to_numpy())
-    scored = model.score_features(F[wrong]) if len(wrong) else []
-    rows = df.iloc[wrong][["doc_id", "url", "source", "variant", "family", "operations", "mode"]].copy()
-    rows["p_farm"] = p[wrong]
-    rows["reasons"] = [" | ".join(s["reasons"]) for s in scored]
-    return rows.sort_values("p_farm", ascending=False)
+    """The test pages the threshold gets wrong (``evaluate.misclassified``) with their reasons."""
+    from spamdetect.evaluate import misclassified
+
+    cols = ["doc_id", "url", "source", "variant", "family", "operations", "mode"]
+    frame = df[cols].reset_index(drop=True).assign(row=np.arange(len(df)))
+    wrong = misclassified(frame, df["label"].to_numpy(), p, model.threshold)
+    scored = model.score_features(F[wrong["row"].to_numpy()]) if len(wrong) else []
+    wrong["reasons"] = [" | ".join(s["reasons"]) for s in scored]
+    return wrong.drop(columns="row")
 
 
 def run_training(*, corpus: str | None = None, seed: int = 0, limit: int | None = None, workers: int = 2,

@@ -15,7 +15,6 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
-from spamdetect.link_blocks import scan_link_blocks
 from spamdetect.page import LinkBlock, Page, words
 
 FEATURES: tuple[str, ...] = (
@@ -164,8 +163,7 @@ def features(page: Page, *, min_similarity: float = 0.2, min_story_stems: int = 
     min_story_stems: below this many story content words, relatedness is not judged (NaN);
     story_min_count: in longer stories, how often a word must occur to count as a topic word.
     """
-    found = scan_link_blocks(page)
-    blocks = [b for b, _ in found]
+    blocks = page.link_blocks
     out = dict.fromkeys(FEATURES, NAN)
     out["link_lists.n_blocks"] = float(len(blocks))
     heads = [h for b in blocks for h in b.headlines][:_MAX_HEADLINES]
@@ -203,7 +201,7 @@ def features(page: Page, *, min_similarity: float = 0.2, min_story_stems: int = 
     if page.is_html:
         out["link_lists.offsite_share"] = _offsite_share(blocks, page.domain)
     out["link_lists.farm_label_share"] = sum(bool(_FARM_LABEL.search(b.label)) for b in blocks) / len(blocks)
-    out["link_lists.numbered_share"] = sum(numbered for _, numbered in found) / len(found)
+    out["link_lists.numbered_share"] = sum(b.numbered for b in blocks) / len(blocks)
 
     head_text = "\n".join(heads)
     story = page.main_text or page.title
