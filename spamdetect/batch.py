@@ -19,27 +19,12 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from spamdetect.features import pool_context
+from spamdetect.loading import load_model
 from spamdetect.model import FARM, TrustModel
 from spamdetect.readers import Record, read_inputs
 from spamdetect.writers import open_writer
 
 _MODEL: TrustModel | None = None  # one per worker process, loaded by the initializer
-
-
-def load_model(uri: str | None = None) -> TrustModel:
-    """The shipped model (no URI), a saved ``.joblib`` file, or an MLflow model URI (``models:/...``)."""
-    from spamdetect.config import shipped_model_path
-
-    if uri is None:
-        path = shipped_model_path()
-        if not path.exists():
-            raise FileNotFoundError(f"no shipped model at {path}: run `make model`")
-        return TrustModel.load(path)
-    if os.path.exists(uri):
-        return TrustModel.load(uri)
-    from spamdetect.tracking import load_trust_model
-
-    return load_trust_model(uri)
 
 
 def _init_worker(model: TrustModel) -> None:

@@ -32,7 +32,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    from spamdetect.batch import load_model
+    from spamdetect.loading import load_model
     from spamdetect.readers import read_inputs
 
     model = load_model(args.model)
@@ -45,6 +45,30 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         report = {"id": rec.id, "url": rec.page.url, **model.explain(rec.page)}
         print(json.dumps(report, indent=2, ensure_ascii=False))
     return status
+
+
+def _cmd_filter(args: argparse.Namespace) -> int:
+    from spamdetect.filtering import cli_main
+
+    return cli_main(args)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from spamdetect.serve import cli_main
+
+    return cli_main(args)
+
+
+def _cmd_sites(args: argparse.Namespace) -> int:
+    from spamdetect.sites import cli_main
+
+    return cli_main(args)
+
+
+def _cmd_promote(args: argparse.Namespace) -> int:
+    from spamdetect.promote import cli_main
+
+    return cli_main(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,6 +103,34 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("page", help="an html/txt file, or a WARC/JSONL (every record is explained)")
     explain.add_argument("--model", default=os.environ.get("SPAMDETECT_MODEL"))
     explain.set_defaults(func=_cmd_explain)
+
+    # --- filter (owner: spamdetect/filtering.py) ---
+    filt = sub.add_parser("filter", help="pipe stage: keep trustworthy JSONL records, divert farms")
+    filt.add_argument("inputs", nargs="*", help="JSONL files (default: stdin)")
+    filt.add_argument("--threshold", type=float, default=None, help="reject when P(farm) >= T (default: the model's)")
+    filt.add_argument("--rejected", default=None, help="write rejected records here (JSONL)")
+    filt.add_argument("--model", default=os.environ.get("SPAMDETECT_MODEL"))
+    filt.set_defaults(func=_cmd_filter)
+
+    # --- serve (owner: spamdetect/serve.py) ---
+    serve = sub.add_parser("serve", help="serve the model over HTTP with MLflow's scoring server")
+    serve.add_argument("--model", default=None, help="MLflow model URI (default: models:/spamdetect@champion)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5001)
+    serve.set_defaults(func=_cmd_serve)
+
+    # --- sites (owner: spamdetect/sites.py) ---
+    sites = sub.add_parser("sites", help="aggregate page scores into site verdicts by registrable domain")
+    sites.add_argument("scores", nargs="+", help="score files written by `spamdetect score` (jsonl/csv/parquet)")
+    sites.add_argument("-o", "--output", required=True, help="sites table (.csv/.jsonl/.parquet)")
+    sites.add_argument("--html", default=None, help="also write an HTML report here")
+    sites.add_argument("--blocklist", default=None, help="also write farm domains, one per line, here")
+    sites.set_defaults(func=_cmd_sites)
+
+    # --- promote (owner: spamdetect/promote.py) ---
+    promote = sub.add_parser("promote", help="move the champion alias to a candidate only if it is not worse")
+    promote.add_argument("candidate", help="a run id, a model version number, or a models:/ URI")
+    promote.set_defaults(func=_cmd_promote)
     return parser
 
 
