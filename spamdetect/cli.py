@@ -9,6 +9,10 @@ import sys
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
+    if args.engine == "spark":
+        from spamdetect.spark_engine import cli_main
+
+        return cli_main(args)
     from spamdetect.batch import score_to_file
 
     try:
@@ -84,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="model: a .joblib file or an MLflow URI such as models:/spamdetect@champion "
                             "(default: the model shipped in the package)")
     score.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    # --- spark options (owner: spamdetect/spark_engine.py) ---
+    score.add_argument("--engine", choices=["local", "spark"], default="local",
+                       help="local: worker processes on this machine; spark: Apache Spark (Parquet output)")
+    score.add_argument("--spark-master", default=None, help="Spark master URL (default: local[*] or spark-submit's)")
     score.set_defaults(func=_cmd_score)
 
     train = sub.add_parser("train", help="build the labeled corpus, train, evaluate, record the run in MLflow")
