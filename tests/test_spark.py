@@ -1,0 +1,226 @@
+"""The Spark engine on local[2]: same records as the local engine, error records, resume after a kill."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+pytest.importorskip("pyspark")
+if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    pytest.skip("Spark needs Java 17+ (apt-get install openjdk-17-jre-headless)", allow_module_level=True)
+
+from spamdetect import cli, spark_engine  # noqa: E402
+from spamdetect.batch import CannotStart, score_to_file  # noqa: E402
+from spamdetect.loading import load_model  # noqa: E402
+from spamdetect.page import Page  # noqa: E402
+from spamdetect.readers import Record  # noqa: E402
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600),
+              pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")]
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
+
+
+def write_warc(path: Path, records) -> None:
+    """A WARC of real corpus pages as HTTP responses (gzip per record when the name ends in .gz)."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=path.name.endswith(".gz"))
+        for rec in records:
+            body = rec.read_bytes()
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(body)))],
+                                    protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(rec.url or f"https://example.invalid/{rec.key}", "response",
+                                                          payload=io.BytesIO(body), http_headers=http))
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory, legit_records) -> list[str]:
+    """3 WARCs of 10 real pages each, the team's sample folder (with a JSONL that has bad lines),
+    a truncated WARC and a WARC of random bytes."""
+    root = tmp_path_factory.mktemp("spark-in")
+    pages = legit_records[:30]
+    warcs = [root / f"crawl-{i}.warc.gz" for i in range(3)]
+    for i, path in enumerate(warcs):
+        write_warc(path, pages[i::3])
+    truncated = root / "cut.warc.gz"
+    truncated.write_bytes(warcs[0].read_bytes()[: warcs[0].stat().st_size // 2])
+    garbage = root / "garbage.warc.gz"
+    garbage.write_bytes(os.urandom(4000))
+    return [*map(str, warcs), str(SAMPLE_DIR), str(truncated), str(garbage)]
+
+
+@pytest.fixture(scope="module")
+def spark():
+    session = spark_engine.get_session("local[2]")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def spark_run(spark, inputs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("spark-out") / "scores.parquet"
+    result = spark_engine.run(spark, inputs, str(out), files_per_job=4, progress=False)
+    return result, out, pd.read_parquet(out)
+
+
+@pytest.fixture(scope="module")
+def local_run(inputs, tmp_path_factory) -> pd.DataFrame:
+    out = tmp_path_factory.mktemp("local-out") / "scores.jsonl"
+    score_to_file(inputs, str(out), workers=0, progress=False)  # in this process: no pool to start
+    return pd.read_json(out, lines=True, dtype=False)
+
+
+def test_spark_scores_every_record_like_the_local_engine(spark_run, local_run):
+    result, _, df = spark_run
+    assert df["id"].is_unique
+    assert sorted(df["id"]) == sorted(local_run["id"])
+    merged = df.merge(local_run, on="id", suffixes=("_spark", "_local"))
+    assert len(merged) == len(local_run) >= 30 + 8
+    ok = merged["error_local"].isna()
+    assert (merged.loc[ok, "trust_spark"] - merged.loc[ok, "trust_local"]).abs().max() < 1e-9
+    assert (merged.loc[ok, "label_spark"] == merged.loc[ok, "label_local"]).all()
+    assert [list(r) for r in merged.loc[ok, "reasons_spark"]] == list(merged.loc[ok, "reasons_local"])
+    assert (merged["error_spark"].isna() == merged["error_local"].isna()).all()
+    assert (merged["url_spark"].fillna("") == merged["url_local"].fillna("")).all()
+    assert result.summary.pages == len(df)
+    assert result.summary.errors == df["error"].notna().sum()
+    assert result.summary.farms == (df["label"] == "farm").sum()
+    assert result.jobs == 3 and result.skipped == 0
+
+
+def test_unreadable_inputs_become_error_records(spark_run, inputs):
+    _, _, df = spark_run
+    errors = df[df["error"].notna()]
+    by_source = errors.groupby("source")["error"].apply(list).to_dict()
+    assert any("truncated WARC" in e for e in by_source[inputs[4]])
+    assert any("unreadable WARC data" in e for e in by_source[inputs[5]])
+    jsonl = str(SAMPLE_DIR / "records.jsonl")
+    assert any(e.startswith("bad JSON") for e in by_source[jsonl])
+    assert errors["trust"].isna().all() and errors["label"].isna().all()
+    # the pages before the cut in the truncated WARC are still scored
+    assert df[(df["source"] == inputs[4]) & df["error"].isna()].shape[0] >= 1
+
+
+def test_output_is_a_parquet_directory_with_the_record_schema(spark_run):
+    _, out, _ = spark_run
+    schema = pq.read_schema(next(out.glob("g00000-*.parquet")))
+    assert schema.names == ["id", "url", "trust", "label", "reasons", "error", "source"]
+    assert str(schema.field("trust").type) == "double"
+    assert str(schema.field("reasons").type).startswith("list<")
+    assert (out / "_SUCCESS").exists() and not (out / "_staging").exists()
+    done = sorted(p.name for p in (out / "_done").glob("g*.json"))
+    assert done == ["g00000.json", "g00001.json", "g00002.json"]
+    record = json.loads((out / "_done" / "g00000.json").read_text())
+    assert len(record["inputs"]) == 4 and all((out / f).exists() for f in record["files"])
+
+
+def test_existing_output_is_refused_without_resume(spark, spark_run, inputs):
+    _, out, _ = spark_run
+    with pytest.raises(CannotStart, match="--resume"):
+        spark_engine.run(spark, inputs, str(out), progress=False)
+
+
+def test_resume_cleans_an_uncommitted_group_and_scores_only_missing_files(spark, spark_run, inputs, tmp_path):
+    _, _, full = spark_run
+    out = tmp_path / "scores.parquet"
+    first = spark_engine.run(spark, inputs[:2], str(out), progress=False)
+    assert first.summary.pages == 20
+    # what a driver killed mid-commit leaves: Spark's staging dir, data moved in without a commit record
+    committed = next(out.glob("g00000-*.parquet"))
+    shutil.copy(committed, out / "g00001-part-00000-leftover.parquet")
+    (out / "_staging" / "g00001").mkdir(parents=True)
+    shutil.copy(committed, out / "_staging" / "g00001" / "part-00000.parquet")
+    (out / "_done" / "g00001.json.tmp").write_text("{")
+    second = spark_engine.run(spark, inputs, str(out), resume=True, files_per_job=8, progress=False)
+    assert second.skipped == 2 and second.summary.pages == len(full) - 20
+    df = pd.read_parquet(out)
+    assert df["id"].is_unique and sorted(df["id"]) == sorted(full["id"])
+    assert not (out / "g00001-part-00000-leftover.parquet").exists()
+    assert not (out / "_staging").exists() and not (out / "_done" / "g00001.json.tmp").exists()
+    third = spark_engine.run(spark, inputs, str(out), resume=True, progress=False)
+    assert third.skipped == third.files == len(spark_engine.expand_inputs(inputs)) and third.jobs == 0
+    assert len(pd.read_parquet(out)) == len(full)
+
+
+def test_a_record_whose_scoring_raises_gets_an_error_and_the_rest_still_score():
+    model = load_model()
+
+    class Exploding(type(model)):
+        def score_pages(self, pages, **kw):
+            if any(p is not None and p.id == "boom" for p in pages):
+                raise RuntimeError("model blew up")
+            return super().score_pages(pages, **kw)
+
+    bad = Exploding(model.pipeline, model.threshold, model.reference, model.meta)
+    html = "<html><head><title>Council approves budget</title></head><body><p>The council met.</p></body></html>"
+    records = [Record(i, Page(html=html, url=f"https://example.org/{i}", id=i), None, "x") for i in ("a", "boom", "c")]
+    rows = spark_engine.score_batch_safely(bad, records)
+    assert [r["id"] for r in rows] == ["a", "boom", "c"]
+    assert rows[1]["error"] == "scoring failed: RuntimeError: model blew up" and rows[1]["trust"] is None
+    assert rows[0]["error"] is None and rows[2]["error"] is None and rows[0]["trust"] is not None
+
+
+def _cli(args: list[str], **kw) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "spamdetect", "score", "--engine", "spark",
+                             "--spark-master", "local[2]", *args], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, **kw)
+
+
+def test_cli_driver_killed_mid_run_resumes_without_loss_or_duplicates(spark, spark_run, inputs, tmp_path, capsys):
+    _, _, full = spark_run
+    out = tmp_path / "scores.parquet"
+    proc = _cli([*inputs, "-o", str(out), "--files-per-job", "1"])
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None and not list((out / "_done").glob("g*.json")):
+        time.sleep(0.05)
+    assert proc.poll() is None, f"the run ended before it could be killed: {proc.communicate()[1][-2000:]}"
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver, its JVM and Python workers, all at once
+    proc.communicate()
+    committed = len(list((out / "_done").glob("g*.json")))
+    n_files = len(spark_engine.expand_inputs(inputs))
+    assert 1 <= committed < n_files and not (out / "_SUCCESS").exists()
+
+    # the same CLI, in this process (it reuses the module's Spark session instead of starting a JVM)
+    score = ["score", "--engine", "spark", "--spark-master", "local[2]", *inputs, "-o", str(out)]
+    assert cli.main(score) == 2
+    assert "already holds results: use --resume" in capsys.readouterr().err
+    assert cli.main([*score, "--resume"]) == 0
+    err = capsys.readouterr().err
+    assert f"resumed: {committed} of {n_files} input files were already committed" in err
+    assert "pages/s" in err.splitlines()[-1] and "resumed after" in err.splitlines()[-1]
+    df = pd.read_parquet(out)
+    assert df["id"].is_unique and sorted(df["id"]) == sorted(full["id"])
+    assert spark.sparkContext._jsc is not None  # the caller's session was left running
+
+
+def test_uri_inputs_are_fetched_by_the_executors_and_keep_their_uri_as_source(spark, spark_run, inputs, tmp_path):
+    _, _, full = spark_run
+    uris = [Path(inputs[0]).as_uri(), (SAMPLE_DIR / "records.jsonl").as_uri()]
+    result = spark_engine.run(spark, uris, str(tmp_path / "uri.parquet"), progress=False)
+    df = pd.read_parquet(tmp_path / "uri.parquet")
+    assert set(df["source"]) == set(uris) and result.summary.pages == len(df)
+    local = full[full["source"].isin([inputs[0], str(SAMPLE_DIR / "records.jsonl")])]
+    renamed = {i.replace(inputs[0], uris[0]).replace(str(SAMPLE_DIR / "records.jsonl"), uris[1]): t
+               for i, t in zip(local["id"], local["trust"])}
+    assert dict(zip(df["id"], df["trust"])).keys() == renamed.keys()
+    assert all(pd.isna(t) and pd.isna(renamed[i]) or t == renamed[i] for i, t in zip(df["id"], df["trust"]))
+
+
+def test_missing_input_is_refused_before_anything_runs(inputs, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such input: .*missing.warc.gz"):
+        spark_engine.expand_inputs([*inputs, str(tmp_path / "missing.warc.gz")])
