@@ -20,8 +20,9 @@ from spamdetect.model import UNMODELLED_FEATURES, ModelColumns, TrustModel, buil
 def signals_version() -> str:
     """Hash of the code that computes features: a cached matrix is reused only while it is unchanged."""
     pkg = config.PACKAGE_DIR
+    word_lists = [f for f in (pkg / "data").glob("*") if f.suffix in (".json", ".txt")]  # what signals read
     files = sorted([*(pkg / "signals").glob("*.py"), pkg / "page.py", pkg / "link_blocks.py",
-                    pkg / "features.py", *(pkg / "data").glob("*")])
+                    pkg / "features.py", *word_lists])
     h = hashlib.sha256()
     for f in files:
         if f.is_file():
