@@ -6,7 +6,7 @@ MODEL := spamdetect/models/default.joblib
 CORPUS ?= $(or $(SPAMDETECT_CORPUS),../shared/corpus)
 OUT := out
 
-.PHONY: install test demo model train ui bench clean
+.PHONY: install test demo model train ui serve bench bench-memory bench-profile experiments report clean
 
 install: $(VENV)/.installed
 
@@ -24,6 +24,7 @@ demo: install
 	@mkdir -p $(OUT)
 	$(BIN)/spamdetect score data/sample $(wildcard $(CORPUS)/commoncrawl-sample/*.warc.gz) -o $(OUT)/demo-scores.jsonl --workers 2
 	$(BIN)/python -m spamdetect.summary $(OUT)/demo-scores.jsonl
+	$(BIN)/spamdetect sites $(OUT)/demo-scores.jsonl -o $(OUT)/demo-sites.csv --html $(OUT)/demo-sites.html --blocklist $(OUT)/demo-blocklist.txt
 	@if [ -f "$(CORPUS)/htmldate/pages.jsonl" ]; then \
 		$(BIN)/spamdetect train --corpus "$(CORPUS)" --limit 500 --run-name demo-quick-train --no-register; \
 		echo "MLflow run recorded: 'make ui' and open http://127.0.0.1:5000"; \
@@ -42,6 +43,28 @@ ui: install
 clean:
 	rm -rf build $(OUT)
 
-# Scoring throughput on the real corpus pages, 1 worker vs all cores, in one run.
+# The model over HTTP with MLflow's scoring server (docs/serving.md).
+serve: install
+	$(BIN)/spamdetect serve --port 5001 --workers 2
+
+# Scoring throughput on a 2,000-page WARC of real pages, side by side with trafilatura and
+# parse-only, 1 worker and all cores, in one run; logged to MLflow (docs/benchmark.md).
 bench: install
 	$(BIN)/python -m spamdetect.bench
+
+# Peak memory of the whole process tree while scoring a plain WARC of GB gigabytes.
+GB ?= 5
+bench-memory: install
+	$(BIN)/python -m spamdetect.bench --memory-gb $(GB)
+
+# Where single-process scoring spends its time (pyinstrument).
+bench-profile: install
+	$(BIN)/python -m spamdetect.bench --profile --pages 300
+
+# Baselines, ablations, generalisation, learning curve, robustness -> MLflow experiment spamdetect-experiments.
+experiments: install
+	$(BIN)/python -m experiments.run_all
+
+# experiments/REPORT.md and experiments/figures/*.png from the newest experiment runs.
+report: install
+	$(BIN)/python -m experiments.report
