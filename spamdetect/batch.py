@@ -1,17 +1,32 @@
 """Bulk scoring: read inputs lazily, score batches in worker processes, write results in input order.
 
-Memory stays bounded: at most ``2 * workers`` batches are in flight, and each result is
-written as soon as every earlier one has been.
+* Streaming: the main process only reads raw records (``readers.InputReader``: bytes and a few
+  header fields) and writes results; decoding, parsing and scoring happen in the workers. At most
+  ``2 * workers`` batches are in flight and each result is written as soon as every earlier one
+  has been, so memory stays flat whatever the input size.
+* Resumable: output is in input order and written per record, so the complete records of an
+  output say how many input records are done. ``resume=True`` skips that many input records
+  without decoding them (after checking that the last id written is that input record's id) and
+  appends. Works after ``kill -9`` and for every format (see ``writers``).
+* Failure isolation: a record that cannot be read or scored gets an output record with ``error``.
+  A worker that dies (a crash in a parser, the OOM killer) takes its batches with it: they are
+  scored again one record at a time in a fresh pool, and the record that kills a worker again
+  gets an ``error``; the run goes on.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 
@@ -21,93 +36,427 @@ from tqdm.auto import tqdm
 from spamdetect.features import pool_context
 from spamdetect.loading import load_model
 from spamdetect.model import FARM, TrustModel
-from spamdetect.readers import Record, read_inputs
-from spamdetect.writers import open_writer
+from spamdetect.readers import InputReader, RawRecord, Record
+from spamdetect.writers import open_writer, output_has_records, resume_point
+
+BATCH_SIZE = 32  # records per task: big enough that per-task IPC is noise, small enough to keep workers even
+MAX_BATCH_BYTES = 16 * 1024 * 1024  # ... and a byte bound, so a run of huge pages does not balloon memory
 
 _MODEL: TrustModel | None = None  # one per worker process, loaded by the initializer
 
 
-def _init_worker(model: TrustModel) -> None:
-    global _MODEL
-    _MODEL = model
-    # One OpenMP thread per worker: the workers already fill the cores, and idle OpenMP threads
-    # spinning between small predicts starve the other workers' Python code.
-    threadpool_limits(1)
+class CannotStart(Exception):
+    """The run could not start (missing input, output in the way, resume mismatch, model): nothing was written."""
 
 
-def score_records(model: TrustModel, records: list[Record]) -> list[dict]:
-    """Output records for a batch of input records, same order; unreadable ones carry their error."""
-    pages = [r.page if r.error is None else None for r in records]
-    results = model.score_pages(pages)
-    out = []
-    for rec, res in zip(records, results):
-        url = rec.page.url if rec.page is not None else None
-        if rec.error is not None:
-            res = {"trust": None, "label": None, "reasons": [], "error": rec.error}
-        out.append({"id": rec.id, "url": url, "trust": res["trust"], "label": res["label"],
-                    "reasons": res["reasons"], "error": res["error"]})
-    return out
+class RunStopped(Exception):
+    """The run stopped part-way, by a signal (``signum``) or a failure (``__cause__``). The output holds
+    ``summary.pages`` more complete records and is resumable."""
 
-
-def _score_in_worker(records: list[Record]) -> list[dict]:
-    return score_records(_MODEL, records)
-
-
-def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
-    it = iter(records)
-    while batch := list(islice(it, size)):
-        yield batch
+    def __init__(self, summary: "Summary", signum: int | None = None) -> None:
+        super().__init__(f"stopped after {summary.pages} records")
+        self.summary, self.signum = summary, signum
 
 
 @dataclass
 class Summary:
+    """What one run did: records written (``pages``), of which errors and farms; ``skipped`` on resume."""
+
     pages: int = 0
     errors: int = 0
     farms: int = 0
     seconds: float = 0.0
+    skipped: int = 0
 
     @property
     def pages_per_second(self) -> float:
         return self.pages / self.seconds if self.seconds else 0.0
 
+    def add(self, record: dict) -> None:
+        self.pages += 1
+        self.errors += record["error"] is not None
+        self.farms += record["label"] == FARM
+
     def line(self) -> str:
+        resumed = f"; resumed after {self.skipped} records already in the output" if self.skipped else ""
         return (f"scored {self.pages} pages: {self.farms} farms, {self.errors} errors, "
-                f"{self.pages_per_second:.1f} pages/s")
+                f"{self.pages_per_second:.1f} pages/s, {self.seconds:.1f} s{resumed}")
 
 
-def score_stream(model: TrustModel, records: Iterable[Record], *, workers: int = 1,
-                 batch_size: int = 32) -> Iterator[dict]:
-    """Scored output records in input order; scoring runs in ``workers`` processes."""
-    if workers <= 1:
-        for batch in _batches(records, batch_size):
-            yield from score_records(model, batch)
+# ----- scoring a batch ------------------------------------------------------------------------
+
+def score_records(model: TrustModel, records: list[Record]) -> list[dict]:
+    """Output records for a batch of input records, same order; unreadable ones carry their error."""
+    pages = [r.page if r.error is None else None for r in records]
+    try:
+        results = model.score_pages(pages)
+    except Exception:  # noqa: BLE001 -- something failed batch-wide: score one by one to isolate it
+        results = [_score_one(model, p) for p in pages]
+    return [_output(rec, res) for rec, res in zip(records, results)]
+
+
+def _score_one(model: TrustModel, page) -> dict:
+    try:
+        return model.score_pages([page])[0]
+    except Exception as exc:  # noqa: BLE001
+        return {"trust": None, "label": None, "reasons": [], "error": f"scoring failed: {type(exc).__name__}: {exc}"[:300]}
+
+
+def _output(rec: Record, res: dict) -> dict:
+    if rec.error is not None:
+        res = {"trust": None, "label": None, "reasons": [], "error": rec.error}
+    url = rec.page.url if rec.page is not None else None
+    return {"id": rec.id, "url": url, "trust": res["trust"], "label": res["label"],
+            "reasons": res["reasons"], "error": res["error"]}
+
+
+def _load(item: RawRecord | Record) -> Record:
+    return item.load() if isinstance(item, RawRecord) else item
+
+
+def score_batch(model: TrustModel, items: list[RawRecord | Record]) -> list[dict]:
+    """Load (decode, parse) and score a batch of raw or loaded records."""
+    return score_records(model, [_load(i) for i in items])
+
+
+def _init_worker(model: TrustModel, main_pid: int) -> None:
+    global _MODEL
+    _MODEL = model
+    threading.Thread(target=_exit_with, args=(main_pid,), daemon=True, name="exit-with-main").start()
+    # Ctrl-C reaches the whole process group: the main process stops the run, workers stay quiet.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # One OpenMP thread per worker: the workers already fill the cores, and idle OpenMP threads
+    # spinning between small predicts starve the other workers' Python code.
+    threadpool_limits(1)
+
+
+def _exit_with(main_pid: int) -> None:
+    """End this worker once the main process is gone. After a ``kill -9`` of the main process nothing
+    else would: idle workers wait on a queue whose write end they hold themselves (and they keep
+    the fork server alive), so they would outlive the run and compete with the resumed one."""
+    while True:
+        time.sleep(1.0)
+        if _gone(main_pid):
+            os._exit(1)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:  # killed but not yet reaped by its parent: a zombie
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _score_in_worker(items: list[RawRecord | Record]) -> list[dict]:
+    return score_batch(_MODEL, items)
+
+
+def _batches(items: Iterable[RawRecord | Record], size: int) -> Iterator[list]:
+    batch, nbytes = [], 0
+    for item in items:
+        batch.append(item)
+        nbytes += len(getattr(item, "data", b""))
+        if len(batch) >= size or nbytes >= MAX_BATCH_BYTES:
+            yield batch
+            batch, nbytes = [], 0
+    if batch:
+        yield batch
+
+
+# ----- the worker pool ------------------------------------------------------------------------
+
+class _Pool:
+    """A process pool that can be killed and replaced (after a worker died, or on Ctrl-C)."""
+
+    def __init__(self, model: TrustModel, workers: int) -> None:
+        self.model, self.workers = model, workers
+        self.executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        # No forkserver preload of the scoring code: importing numpy starts OpenBLAS threads, and
+        # workers forked from a threaded server hung at exit, outliving a killed run.
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=pool_context(),
+                                   initializer=_init_worker, initargs=(self.model, os.getpid()))
+
+    def submit(self, batch: list) -> Future:
+        try:
+            return self.executor.submit(_score_in_worker, batch)
+        except BrokenProcessPool as exc:  # a worker died since the last result: handled like a failed batch
+            failed: Future = Future()
+            failed.set_exception(exc)
+            return failed
+
+    def kill(self) -> None:
+        """Stop now: running batches are abandoned (the output is resumable), workers terminated."""
+        for proc in list((getattr(self.executor, "_processes", None) or {}).values()):
+            proc.terminate()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    def restart(self) -> None:
+        self.kill()
+        self.executor = self._start()
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+
+
+def score_stream(model: TrustModel, records: Iterable[RawRecord | Record], *, workers: int = 1,
+                 batch_size: int = BATCH_SIZE) -> Iterator[dict]:
+    """Scored output records in input order; scoring runs in ``workers`` processes (0: in this process)."""
+    if workers <= 0:
+        with threadpool_limits(1):  # see _init_worker
+            for batch in _batches(records, batch_size):
+                yield from score_batch(model, batch)
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(), initializer=_init_worker,
-                             initargs=(model,)) as pool:
-        window: deque[Future] = deque()
+    pool = _Pool(model, workers)
+    window: deque[tuple[list, Future]] = deque()
+    try:
         for batch in _batches(records, batch_size):
-            window.append(pool.submit(_score_in_worker, batch))
+            window.append((batch, pool.submit(batch)))
             if len(window) >= 2 * workers:
-                yield from window.popleft().result()
+                yield from _next_results(pool, window)
         while window:
-            yield from window.popleft().result()
+            yield from _next_results(pool, window)
+    except BaseException:  # Ctrl-C, SIGTERM, the consumer gave up: do not wait for running batches
+        pool.kill()
+        raise
+    pool.close()
+
+
+def _next_results(pool: _Pool, window: deque) -> Iterator[dict]:
+    batch, future = window[0]
+    try:
+        results = future.result()
+    except Exception:  # noqa: BLE001 -- BrokenProcessPool (a worker died) or a batch that could not be sent
+        # Every batch in flight is lost with the pool: score them again one record at a time, so
+        # the record that kills a worker is found, gets an error, and takes nothing else with it.
+        pending = [b for b, _ in window]
+        window.clear()
+        pool.restart()
+        for lost in pending:
+            for item in lost:
+                yield _score_alone(pool, item)
+        return
+    window.popleft()
+    yield from results
+
+
+def _score_alone(pool: _Pool, item: RawRecord | Record) -> dict:
+    try:
+        return pool.submit([item]).result()[0]
+    except Exception as exc:  # noqa: BLE001
+        pool.restart()
+        rec = _load(item)
+        why = ("the worker process died while scoring this record (a crash or out of memory)"
+               if isinstance(exc, BrokenProcessPool) else f"cannot score: {type(exc).__name__}: {exc}")
+        return _output(Record(rec.id, rec.page, why, rec.source), {})
+
+
+# ----- a whole run: inputs to an output file --------------------------------------------------
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _skip_done(raws: Iterator[RawRecord], output: str, fmt: str | None) -> int:
+    """Skip the input records an earlier run already wrote to ``output``; check they are the same ones."""
+    try:
+        point = resume_point(output, fmt)
+    except ValueError as exc:
+        raise CannotStart(f"cannot resume: {exc}") from None
+    last, n = None, 0
+    for n, last in enumerate(islice(raws, point.done), 1):
+        pass
+    if n < point.done:
+        raise CannotStart(f"cannot resume: {output} holds {point.done} records but the inputs have only {n}; "
+                          "were they written from other inputs? (give the same inputs, or --overwrite)")
+    if last is not None:
+        last_id = last.load().id if last.kind == "jsonl" else last.id  # a JSONL line may name its own id
+        if last_id != point.last_id:
+            raise CannotStart(f"cannot resume: record {point.done} of {output} is {point.last_id!r} but input "
+                              f"record {point.done} is {last_id!r}; the inputs differ from the run that wrote it "
+                              "(give the same inputs in the same order, from the same directory, or --overwrite)")
+    return point.done
+
+
+class _Progress:
+    """tqdm on stderr: % of input bytes and ETA when the total is known (files), else pages and rate."""
+
+    def __init__(self, reader: InputReader, enabled: bool) -> None:
+        self.reader, self.enabled, self.pages = reader, enabled, 0
+        self.t0 = time.perf_counter()
+        total = reader.total_bytes if enabled else None
+        if not enabled:
+            self.bar = None
+        elif total:
+            self.bar = tqdm(desc="scoring", total=total, initial=reader.bytes_read(), unit="B", unit_scale=True,
+                            unit_divisor=1024, file=sys.stderr, mininterval=1.0, dynamic_ncols=True,
+                            bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                                       "[{elapsed}<{remaining}{postfix}]")
+        else:
+            self.bar = tqdm(desc="scoring", unit="page", file=sys.stderr, mininterval=1.0, dynamic_ncols=True)
+        self.by_bytes = bool(enabled and total)
+
+    def update(self) -> None:
+        self.pages += 1
+        if self.bar is None:
+            return
+        if not self.by_bytes:
+            self.bar.update(1)
+        elif self.pages % 16 == 0:  # cheap: a tell() and a format every 16 pages
+            self._refresh()
+
+    def _refresh(self) -> None:
+        rate = self.pages / max(time.perf_counter() - self.t0, 1e-9)
+        self.bar.set_postfix_str(f"{self.pages} pages, {rate:.1f} pages/s", refresh=False)
+        self.bar.update(self.reader.bytes_read() - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            if self.by_bytes:
+                self._refresh()
+            self.bar.close()
+            self.bar = None
+
+
+@contextmanager
+def _signals_stop_the_run() -> Iterator[dict]:
+    """SIGTERM and SIGINT raise KeyboardInterrupt in the main thread, so the run stops the same clean
+    way for both; the signal number is kept for the exit status, and a second signal does not
+    interrupt the clean-up (which takes well under a second)."""
+    caught: dict = {}
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+
+    def handler(signum, frame):
+        if not caught:
+            caught["signum"] = signum
+            raise KeyboardInterrupt
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield caught
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 def score_to_file(inputs: list[str], output: str, *, fmt: str | None = None, workers: int | None = None,
-                  model_uri: str | None = None, progress: bool = True) -> Summary:
-    """Score every record of ``inputs`` into ``output``; returns the run summary."""
-    model = load_model(model_uri)
-    workers = workers or os.cpu_count() or 1
+                  model_uri: str | None = None, progress: bool = True, resume: bool = False,
+                  overwrite: bool = False, batch_size: int = BATCH_SIZE) -> Summary:
+    """Score every record of ``inputs`` into ``output``; returns the run summary.
+
+    Raises ``CannotStart`` when the run cannot begin (nothing is written) and ``RunStopped`` when it
+    stops part-way (a signal, a failed write); the output is then resumable with ``resume=True``.
+    """
+    _check_arguments(inputs, output, fmt, resume, overwrite)
     summary = Summary()
+    writer = stream = bar = None
     t0 = time.perf_counter()
-    bar = tqdm(desc="scoring", unit="page", disable=not progress, file=sys.stderr, mininterval=1.0)
-    with open_writer(output, fmt) as writer:
-        for rec in score_stream(model, read_inputs(inputs), workers=workers):
-            writer.write(rec)
-            summary.pages += 1
-            summary.errors += rec["error"] is not None
-            summary.farms += rec["label"] == FARM
-            bar.update(1)
+    with _signals_stop_the_run() as caught:
+        try:
+            reader = InputReader(inputs)
+            raws = iter(reader)
+            summary.skipped = _skip_done(raws, output, fmt) if resume else 0
+            try:
+                writer = open_writer(output, fmt, append=resume)  # before the model: an unwritable output fails fast
+            except (OSError, ValueError) as exc:
+                raise CannotStart(f"cannot write {output}: {exc}") from None
+            first = next(raws, None)
+            if first is None:  # nothing (left) to score: e.g. resuming a run that had finished
+                writer.close()
+                return summary
+            raws = itertools.chain([first], raws)
+            try:
+                model = load_model(model_uri)
+            except Exception as exc:  # noqa: BLE001 -- a bad path, an unknown MLflow URI, an incompatible file
+                raise CannotStart(f"cannot load model {model_uri or '(shipped)'}: {type(exc).__name__}: {exc}") from None
+            bar = _Progress(reader, progress)
+            t0 = time.perf_counter()
+            stream = score_stream(model, raws, workers=default_workers() if workers is None else workers,
+                                  batch_size=batch_size)
+            for rec in stream:
+                writer.write(rec)
+                summary.add(rec)
+                bar.update()
+            writer.close()
+        except CannotStart:
+            _stop(writer, stream, bar)
+            raise
+        except KeyboardInterrupt:
+            _stop(writer, stream, bar)
+            summary.seconds = time.perf_counter() - t0
+            raise RunStopped(summary, caught.get("signum", signal.SIGINT)) from None
+        except Exception as exc:  # a failed write (disk full), a reader bug: stop, keep what was written
+            _stop(writer, stream, bar)
+            summary.seconds = time.perf_counter() - t0
+            raise RunStopped(summary) from exc
     bar.close()
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _check_arguments(inputs: list[str], output: str, fmt: str | None, resume: bool, overwrite: bool) -> None:
+    """Refuse up front what would fail later or lose data: a missing input (a typo should not cost an
+    hour of scoring first), results that would be overwritten, a stdout that cannot be resumed."""
+    missing = [p for p in inputs if p != "-" and not os.path.exists(p)]
+    if missing:
+        raise CannotStart(f"no such input: {', '.join(missing)}")
+    if resume and overwrite:
+        raise CannotStart("--resume and --overwrite contradict each other")
+    if resume and output == "-":
+        raise CannotStart("--resume needs an output file: stdout cannot be resumed")
+    try:
+        if not resume and not overwrite and output_has_records(output, fmt):
+            raise CannotStart(f"{output} already holds results: use --resume to continue that run, "
+                              "or --overwrite to replace it")
+    except ValueError as exc:  # unknown output format
+        raise CannotStart(str(exc)) from None
+
+
+def _stop(writer, stream, bar: _Progress | None) -> None:
+    """Kill the workers, keep every complete record on disk, leave the output resumable."""
+    try:
+        if stream is not None:
+            stream.close()
+    finally:
+        try:
+            if writer is not None:
+                writer.abort()
+        finally:
+            if bar is not None:
+                bar.close()
+
+
+def cli_main(args) -> int:
+    """``spamdetect score``: 0 when every input record got an output record; 2 when the run could not
+    start; 1 when it failed part-way; 128 + signal number when stopped by SIGINT/SIGTERM."""
+    try:
+        summary = score_to_file(args.inputs, args.output, fmt=args.format, workers=args.workers,
+                                model_uri=args.model, progress=not args.quiet, resume=args.resume,
+                                overwrite=args.overwrite)
+    except CannotStart as exc:
+        print(f"spamdetect score: {exc}", file=sys.stderr)
+        return 2
+    except RunStopped as exc:
+        s = exc.summary
+        how = (f"stopped by {signal.Signals(exc.signum).name}" if exc.signum
+               else f"failed: {type(exc.__cause__).__name__}: {exc.__cause__}")
+        print(f"spamdetect score: {how} after {s.skipped + s.pages} records in {args.output} "
+              f"({s.pages} this run, {s.errors} errors, {s.farms} farms); "
+              "the output is complete up to there: rerun with --resume to finish", file=sys.stderr)
+        return 128 + exc.signum if exc.signum else 1
+    print(summary.line(), file=sys.stderr)
+    return 0

@@ -5,6 +5,13 @@ Every input yields records; one that cannot be read yields a ``Record`` with ``e
 records that are not pages (requests, metadata, images, PDFs) are not inputs and are passed
 over. A truncated file yields an error record for the part that was lost, then the reader
 moves on to the next file.
+
+Reading is split in two so that bulk scoring keeps the main process cheap: ``InputReader``
+yields ``RawRecord``s (the bytes as read plus a few header fields: no decoding, no parsing,
+cheap to pickle), and ``RawRecord.load()`` turns one into a ``Record`` with its ``Page``; the
+batch scorer calls it in the worker processes. ``read_inputs`` does both, for everyone else.
+What is read is capped: a page body beyond ``page.MAX_HTML_BYTES`` is counted, not kept, and
+the page says so in its notes; a JSONL line beyond ``MAX_LINE_BYTES`` is an error record.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import json
+import os
 import re
 import sys
 import zlib
@@ -24,13 +32,16 @@ from typing import BinaryIO
 from dateutil import parser as dateparser
 from warcio.archiveiterator import ArchiveIterator
 
-from spamdetect.page import Page
+from spamdetect.page import MAX_HTML_BYTES, Page
 
 HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
 WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
 TEXT_SUFFIXES = (".txt",)
 ALL_SUFFIXES = HTML_SUFFIXES + WARC_SUFFIXES + JSONL_SUFFIXES + TEXT_SUFFIXES
+
+MAX_LINE_BYTES = 64 * 1024 * 1024  # a JSONL line longer than this is an error record, not a memory spike
+_CHUNK = 1 << 20
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]+)""", re.I)
@@ -79,18 +90,64 @@ def sniff_charset(raw: bytes) -> str | None:
     return m.group(1).decode("ascii", "ignore") if m else None
 
 
-def decode_html(raw: bytes, declared: str | None = None) -> str:
-    """Decode HTML bytes: declared charset, then <meta> charset, then UTF-8, then cp1252 (lossy)."""
-    for label in (declared, sniff_charset(raw), "utf-8"):
+def decode_html(raw: bytes, declared: str | None = None, *, final: bool = True) -> str:
+    """Decode HTML bytes: declared charset, then <meta> charset, then UTF-8, then detected, then cp1252.
+
+    ``final=False`` for bytes cut at a cap: a multibyte sequence cut at the end is dropped
+    instead of failing the whole decode.
+    """
+    return decode_html_noted(raw, declared, final=final)[0]
+
+
+def decode_html_noted(raw: bytes, declared: str | None = None, *, final: bool = True) -> tuple[str, str | None]:
+    """``decode_html`` plus a note when the page's own declaration was wrong or missing (else None)."""
+    meta = sniff_charset(raw)
+    for label in (declared, meta, "utf-8"):
         codec = _codec(label)
         if codec is None:
             continue
         try:
-            text = raw.decode(codec)
-        except (UnicodeDecodeError, LookupError):
+            text = _decode(raw, codec, final)
+        except (UnicodeError, LookupError):  # UnicodeError: utf-16/32 without a BOM
             continue
-        return text.lstrip("\ufeff")
-    return raw.decode("cp1252", errors="replace")
+        return text.lstrip("\ufeff"), _charset_note(declared, meta, codec)
+    codec = _detect(raw)
+    if codec is not None:
+        try:
+            text = codecs.getincrementaldecoder(codec)(errors="replace").decode(raw, final=final)
+            return text, _charset_note(declared, meta, codec, detected=True)
+        except (UnicodeError, LookupError):
+            pass
+    return raw.decode("cp1252", errors="replace"), _charset_note(declared, meta, "cp1252")
+
+
+def _charset_note(declared: str | None, meta: str | None, used: str, detected: bool = False) -> str | None:
+    how = "detected" if detected else "fallback"
+    for what, label in (("HTTP charset", declared), ("<meta> charset", meta)):
+        if label and _codec(label) != used:
+            if _codec(label) is None:
+                return f"unknown {what} {label!r}; decoded as {used} ({how})"
+            return f"{what} {label} does not fit the body; decoded as {used} ({how})"
+    if used != "utf-8" and not declared and not meta:
+        return f"no charset declared and not UTF-8; decoded as {used} ({how})"
+    return None
+
+
+def _detect(raw: bytes) -> str | None:
+    """Statistical detection (charset_normalizer, on a 64 KB sample); None for short or binary input,
+    where a guess is worth less than the cp1252 fallback."""
+    if len(raw) < 256:
+        return None
+    from charset_normalizer import from_bytes  # rare path: import on first use
+
+    best = from_bytes(raw[:65536]).best()
+    return _codec(best.encoding) if best is not None else None
+
+
+def _decode(raw: bytes, codec: str, final: bool) -> str:
+    if final:
+        return raw.decode(codec)
+    return codecs.getincrementaldecoder(codec)().decode(raw, final=False)
 
 
 def _charset_of(content_type: str | None) -> str | None:
@@ -116,23 +173,131 @@ def _parse_date(value: str | None) -> datetime | None:
         return None
 
 
-# ----- dispatch ---------------------------------------------------------------------------
+# ----- raw records: read in the main process, loaded in the workers -------------------------
+
+@dataclass(slots=True)
+class RawRecord:
+    """An input record as read, before decoding and parsing; ``load()`` makes the ``Record``.
+
+    ``kind`` is "error" (``error`` set), "html" / "text" (a file at ``path``, read by ``load``),
+    "warc" (a response or WET conversion payload in ``data``) or "jsonl" (one line in ``data``;
+    the line's own "id" field, read by ``load``, wins over ``id``).
+    """
+
+    kind: str
+    id: str
+    source: str
+    data: bytes = b""
+    error: str | None = None
+    path: str | None = None
+    url: str | None = None
+    date: str | None = None  # WARC-Date as written
+    content_type: str | None = None  # HTTP Content-Type of a WARC response
+    text: bool = False  # a WET conversion record: the payload is extracted text
+    full_size: int | None = None  # payload size when ``data`` was cut at the cap
+
+    def load(self) -> Record:
+        """Decode and parse: the ``Record`` with its ``Page``, or with ``error``; never raises."""
+        try:
+            if self.kind == "error":
+                return Record(self.id, None, self.error, self.source)
+            if self.kind in ("html", "text"):
+                return _load_file(self)
+            if self.kind == "warc":
+                return _load_warc(self)
+            return _jsonl_record(self.data, self.id, self.source)
+        except Exception as exc:  # noqa: BLE001 -- one odd record must not stop the batch
+            return Record(self.id, None, f"cannot read record: {_describe(exc)}"[:500], self.source)
+
+
+def _error(rid: str, src: str, msg: str) -> RawRecord:
+    return RawRecord("error", rid, src, error=msg)
+
+
+@dataclass(slots=True)
+class _Source:
+    arg: str
+    path: Path | None  # None: stdin
+    kind: str | None
+    size: int
+
+
+class InputReader:
+    """Raw records of the given inputs in order, and how many input bytes have been consumed.
+
+    ``-`` reads JSONL from stdin; directories are walked recursively, sorted, keeping known
+    suffixes. Paths are expanded once, up front, so ``total_bytes`` is known (None with stdin)
+    and a progress bar can show an ETA from ``bytes_read()``.
+    """
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self.sources: list[_Source] = []
+        for arg in paths:
+            if arg == "-":
+                self.sources.append(_Source(arg, None, "stdin", 0))
+                continue
+            path = Path(arg)
+            files = sorted(p for p in path.rglob("*") if p.is_file() and _kind(p)) if path.is_dir() else [path]
+            self.sources.extend(_Source(arg, p, _kind(p), _size(p)) for p in files)
+        self.total_bytes: int | None = (None if any(s.path is None for s in self.sources)
+                                        else sum(s.size for s in self.sources))
+        self._done = 0
+        self._fh: BinaryIO | None = None
+
+    def bytes_read(self) -> int:
+        """Input bytes consumed so far (compressed bytes for .gz files)."""
+        try:
+            return self._done + (self._fh.tell() if self._fh is not None else 0)
+        except (OSError, ValueError):
+            return self._done
+
+    def __iter__(self) -> Iterator[RawRecord]:
+        for source in self.sources:
+            try:
+                yield from self._read(source)
+            finally:
+                self._fh = None
+                self._done += source.size
+
+    def _read(self, source: _Source) -> Iterator[RawRecord]:
+        if source.path is None:
+            yield from _jsonl_raw(sys.stdin.buffer, "<stdin>")
+            return
+        path, src = source.path, str(source.path)
+        if not path.exists():
+            yield _error(source.arg, source.arg, f"no such file or directory: {source.arg}")
+        elif source.kind is None:
+            yield _error(src, src, f"unsupported input type (expected one of {', '.join(ALL_SUFFIXES)})")
+        elif source.size == 0:
+            yield _error(src, src, "empty file (0 bytes): no records")
+        elif source.kind in ("html", "text"):
+            yield RawRecord(source.kind, src, src, path=src)  # read by load(), in the worker
+        else:
+            try:
+                with path.open("rb") as fh:
+                    self._fh = fh
+                    if source.kind == "warc":
+                        yield from _warc_raw(fh, src)
+                    elif src.lower().endswith(".gz"):
+                        with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
+                            yield from _jsonl_raw(gz, src)
+                    else:
+                        yield from _jsonl_raw(fh, src)
+            except (OSError, EOFError, zlib.error) as exc:  # unreadable, or gzip cut before any record
+                yield _error(src, src, f"cannot read {src}: {_describe(exc)}")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
 
 def read_inputs(paths: Iterable[str]) -> Iterator[Record]:
     """Records of all inputs in order; ``-`` reads JSONL from stdin, directories are walked sorted."""
-    for arg in paths:
-        if arg == "-":
-            yield from read_jsonl_stream(sys.stdin.buffer, "<stdin>")
-            continue
-        path = Path(arg)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and _kind(p) is not None)
-            for p in files:
-                yield from read_file(p)
-        elif path.exists():
-            yield from read_file(path)
-        else:
-            yield Record(arg, None, f"no such file or directory: {arg}", arg)
+    for raw in InputReader(paths):
+        yield raw.load()
 
 
 def _kind(path: Path) -> str | None:
@@ -146,31 +311,84 @@ def _kind(path: Path) -> str | None:
 
 def read_file(path: Path) -> Iterator[Record]:
     """Records of one file, by its suffix; an unsupported suffix or unreadable file is an error record."""
-    kind = _kind(path)
-    src = str(path)
-    if kind is None:
-        yield Record(src, None, f"unsupported input type (expected one of {', '.join(ALL_SUFFIXES)})", src)
-        return
+    return read_inputs([str(path)])
+
+
+def _load_file(raw: RawRecord) -> Record:
+    src = raw.source
     try:
-        if kind == "html":
-            yield Record(src, Page(html=_read_bytes(path), id=src), None, src)
-        elif kind == "text":
-            yield Record(src, Page.from_text(decode_html(path.read_bytes()), id=src), None, src)
-        elif kind == "warc":
-            with path.open("rb") as fh:
-                yield from read_warc_stream(fh, src)
+        data, size = _read_capped(Path(raw.path), MAX_HTML_BYTES)
+    except (OSError, EOFError, zlib.error) as exc:
+        return Record(src, None, f"cannot read {src}: {_describe(exc)}", src)
+    cut = size > len(data)
+    notes = [f"{raw.kind} truncated to {len(data):,} of {size:,} bytes"] if cut else []
+    if binary := _binary(data):
+        return Record(src, None, f"binary content ({binary}), not a page", src)
+    text, note = decode_html_noted(data, final=not cut)
+    notes += [note] if note else []
+    if raw.kind == "text":
+        page = Page.from_text(text, id=src)
+        page.notes.extend(notes)
+        return Record(src, page, None, src)
+    return Record(src, _html_page(text, notes, id=src), None, src)
+
+
+_MAGIC = ((b"\x89PNG", "PNG image"), (b"GIF8", "GIF image"), (b"\xff\xd8\xff", "JPEG image"),
+          (b"%PDF", "PDF document"), (b"PK\x03\x04", "ZIP archive"), (b"\x1f\x8b", "gzip data"),
+          (b"RIFF", "RIFF media"))
+
+
+def _binary(data: bytes) -> str | None:
+    """What a body is when it is not text (a known magic number, or NUL bytes near the start), else None."""
+    head = data[:1024]
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "binary data: NUL bytes"
+    return None
+
+
+MAX_DEPTH = 4096
+_NESTING = re.compile(r"<(/?)(?:div|span|section|article|table|ul|ol|blockquote|font|em|strong|b|i|a)\b", re.I)
+
+
+def _limit_nesting(html: str) -> tuple[str, str | None]:
+    """Cut markup nested deeper than ``MAX_DEPTH`` elements where it gets that deep: the HTML parser
+    takes quadratic time on such trees (100k nested <div>s: a minute), browsers flatten them too."""
+    if html.count("<") <= MAX_DEPTH:  # cannot be that deep: the common case costs one count()
+        return html, None
+    depth = 0
+    for m in _NESTING.finditer(html):
+        if m.group(1):
+            depth = max(depth - 1, 0)
         else:
-            with (gzip.open(path, "rb") if src.lower().endswith(".gz") else path.open("rb")) as fh:
-                yield from read_jsonl_stream(fh, src)
-    except (OSError, EOFError, zlib.error) as exc:  # unreadable file, or gzip cut off before any record
-        yield Record(src, None, f"cannot read {src}: {_describe(exc)}", src)
+            depth += 1
+            if depth > MAX_DEPTH:
+                return html[:m.start()], (f"markup nested more than {MAX_DEPTH:,} elements deep: "
+                                          f"parsed up to character {m.start():,} of {len(html):,}")
+    return html, None
 
 
-def _read_bytes(path: Path) -> bytes:
-    if path.name.lower().endswith(".gz"):
-        with gzip.open(path, "rb") as fh:
-            return fh.read()
-    return path.read_bytes()
+def _html_page(html: str, notes: list[str], **kw) -> Page:
+    html, note = _limit_nesting(html)
+    page = Page(html=html, **kw)
+    page.notes.extend(notes + [note] if note else notes)
+    return page
+
+
+def _read_capped(path: Path, cap: int) -> tuple[bytes, int]:
+    """The first ``cap`` bytes (decompressed for .gz) and the full size; the rest is counted, not kept."""
+    with (gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")) as fh:
+        return _read_counting(fh, cap)
+
+
+def _read_counting(stream, cap: int) -> tuple[bytes, int]:
+    data = stream.read(cap)
+    size = len(data)
+    while chunk := stream.read(_CHUNK):
+        size += len(chunk)
+    return data, size
 
 
 def _describe(exc: BaseException) -> str:
@@ -194,17 +412,40 @@ def _looks_html(record, body_start: bytes) -> bool:
 
 def read_warc_stream(stream: BinaryIO, src: str) -> Iterator[Record]:
     """Pages of a WARC/WET stream: HTML ``response`` records and ``conversion`` (text) records."""
-    it = ArchiveIterator(stream)
+    for raw in _warc_raw(stream, src):
+        yield raw.load()
+
+
+class _ArchiveIterator(ArchiveIterator):
+    # warcio prints a warning to stderr when a record is not followed by the blank lines that end
+    # it (its Content-Length lies); _warc_raw turns that into an error record instead.
+    INC_RECORD = ""
+
+
+def _warc_raw(stream: BinaryIO, src: str) -> Iterator[RawRecord]:
+    it = _ArchiveIterator(stream)
     offset, end = 0, 0
+    pending: RawRecord | None = None  # held back until warcio has checked what follows it
+
+    def checked(raw: RawRecord | None) -> Iterator[RawRecord]:
+        lied, it.err_count = it.err_count > 0, 0
+        if raw is not None and lied:
+            raw = _error(raw.id, src, f"corrupt WARC record: its Content-Length does not match where the record "
+                         "ends, so its body is unreliable (the records around it are read as usual)")
+        if raw is not None:
+            yield raw
+
     try:
         for record in it:
+            yield from checked(pending)
+            pending = None
             rtype = record.rec_type
             not_page = rtype not in ("response", "conversion") or (
                 rtype == "response" and _content_type(record) not in ("", *_HTML_TYPES))
-            body, failure = b"", None
+            body, size, failure = b"", 0, None
             if not not_page:
                 try:
-                    body = record.content_stream().read()
+                    body, size = _read_counting(record.content_stream(), MAX_HTML_BYTES)
                 except Exception as exc:  # noqa: BLE001 -- warcio raises many types on bad chunking/compression
                     failure = f"cannot decode body of {rtype} record: {_describe(exc)}"
             # get_record_offset() reads the record to its end, so it comes after the body
@@ -212,25 +453,32 @@ def read_warc_stream(stream: BinaryIO, src: str) -> Iterator[Record]:
             end = offset + it.get_record_length()
             rid = f"{src}:{offset}"
             if _cut_off(record):  # the stream ended inside this record: it and all after it are lost
-                yield Record(rid, None, _truncated_msg(record, offset), src)
+                yield _error(rid, src, _truncated_msg(record, offset))
                 return
             if failure:
-                yield Record(rid, None, failure, src)
+                yield _error(rid, src, failure)
             elif not_page or (rtype == "response" and not _content_type(record)
                               and not _looks_html(record, body[:512])):
                 continue
             else:
-                yield _warc_page(record, body, rid, src)
+                http = record.http_headers
+                pending = RawRecord("warc", rid, src, data=body, url=record.rec_headers.get_header("WARC-Target-URI"),
+                                    date=record.rec_headers.get_header("WARC-Date"),
+                                    content_type=http.get_header("Content-Type") if http else None,
+                                    text=rtype == "conversion", full_size=size if size > len(body) else None)
+        yield from checked(pending)
+        pending = None
     except Exception as exc:  # noqa: BLE001 -- ArchiveLoadFailed, zlib/EOF errors on cut or corrupt files
-        yield Record(f"{src}:{end}", None, f"unreadable WARC data at offset {end} (truncated or corrupt file; "
-                     f"the rest of the file is lost): {_describe(exc)}", src)
+        yield from checked(pending)
+        yield _error(f"{src}:{end}", src, f"unreadable WARC data at offset {end} (truncated or corrupt file; "
+                     f"the rest of the file is lost): {_describe(exc)}")
         return
     # A cut inside a record header or a gzip member header ends the iteration quietly:
     # bytes left over after the last whole record mean records were lost.
     size = _stream_size(stream)
     if size is not None and size > end and not _blank_tail(stream, end, size):
-        yield Record(f"{src}:{end}", None, f"truncated WARC: {size - end:,} bytes after offset {end} "
-                     "do not form a complete record; the rest of the file is lost", src)
+        yield _error(f"{src}:{end}", src, f"truncated WARC: {size - end:,} bytes after offset {end} "
+                     "do not form a complete record; the rest of the file is lost")
 
 
 def _blank_tail(stream: BinaryIO, start: int, size: int) -> bool:
@@ -243,7 +491,12 @@ def _blank_tail(stream: BinaryIO, start: int, size: int) -> bool:
 
 def _stream_size(stream: BinaryIO) -> int | None:
     try:
-        return stream.seek(0, 2) if stream.seekable() else None
+        if not stream.seekable():
+            return None
+        here = stream.tell()
+        size = stream.seek(0, 2)
+        stream.seek(here)
+        return size
     except (OSError, ValueError):
         return None
 
@@ -263,40 +516,48 @@ def _truncated_msg(record, offset: int) -> str:
     return f"truncated WARC: {what}; the rest of the file is lost"
 
 
-def _warc_page(record, body: bytes, rid: str, src: str) -> Record:
-    headers = record.rec_headers
-    url = headers.get_header("WARC-Target-URI")
-    raw_date = headers.get_header("WARC-Date")
-    crawl_date = _parse_date(raw_date)
-    notes = [] if crawl_date or not raw_date else [f"unparseable WARC-Date {raw_date!r}"]
-    if record.rec_type == "conversion":
-        page = Page.from_text(body.decode("utf-8", errors="replace"), url=url, crawl_date=crawl_date, id=rid)
-    else:
-        ctype = record.http_headers.get_header("Content-Type") if record.http_headers else None
-        declared = _codec(_charset_of(ctype))
-        html: str | bytes = body  # no usable HTTP charset: selectolax detects it (BOM, <meta>)
-        if declared:
-            try:
-                html = body.decode(declared)
-            except UnicodeDecodeError:  # the header lies (common): <meta>, then utf-8, then cp1252
-                notes.append(f"HTTP charset {declared} does not fit the body; decoded by <meta>/fallback")
-                html = decode_html(body)
-        page = Page(html=html, url=url, crawl_date=crawl_date, id=rid)
-    page.notes.extend(notes)
-    return Record(rid, page, None, src)
+def _load_warc(raw: RawRecord) -> Record:
+    crawl_date = _parse_date(raw.date)
+    notes = [] if crawl_date or not raw.date else [f"unparseable WARC-Date {raw.date!r}"]
+    cut = raw.full_size is not None
+    if cut:
+        notes.insert(0, f"{'text' if raw.text else 'html'} truncated to {len(raw.data):,} of {raw.full_size:,} bytes")
+    if raw.text:
+        text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(raw.data, final=not cut)
+        page = Page.from_text(text, url=raw.url, crawl_date=crawl_date, id=raw.id)
+        page.notes.extend(notes)
+        return Record(raw.id, page, None, raw.source)
+    if binary := _binary(raw.data):
+        return Record(raw.id, None, f"binary content ({binary}) served as {raw.content_type or 'a page'}", raw.source)
+    html, note = decode_html_noted(raw.data, _charset_of(raw.content_type), final=not cut)
+    page = _html_page(html, notes + [note] if note else notes, url=raw.url, crawl_date=crawl_date, id=raw.id)
+    return Record(raw.id, page, None, raw.source)
 
 
 # ----- JSONL ------------------------------------------------------------------------------
 
 def read_jsonl_stream(stream: BinaryIO, src: str) -> Iterator[Record]:
     """One page per line: ``{"id"?, "url"?, "html" | "text", "crawl_date"?}``; blank lines are not records."""
+    for raw in _jsonl_raw(stream, src):
+        yield raw.load()
+
+
+def _jsonl_raw(stream: BinaryIO, src: str) -> Iterator[RawRecord]:
     lineno = 0
     try:
-        for lineno, line in enumerate(stream, 1):
-            if line.strip():
-                yield _jsonl_record(line, f"{src}:{lineno}", src)
+        while line := stream.readline(MAX_LINE_BYTES):
+            lineno += 1
+            if len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"):
+                size = len(line)
+                while (more := stream.readline(_CHUNK)) and not more.endswith(b"\n"):
+                    size += len(more)
+                size += len(more)
+                yield _error(f"{src}:{lineno}", src, f"line {lineno} is longer than {MAX_LINE_BYTES:,} bytes "
+                             f"({size:,}); not read")
+            elif line.strip():
+                yield RawRecord("jsonl", f"{src}:{lineno}", src, data=line)
     except (OSError, EOFError, zlib.error) as exc:
-        yield Record(f"{src}:{lineno + 1}", None, f"cannot read past line {lineno}: {_describe(exc)}", src)
+        yield _error(f"{src}:{lineno + 1}", src, f"cannot read past line {lineno}: {_describe(exc)}")
 
 
 def _jsonl_record(line: bytes, default_id: str, src: str) -> Record:
@@ -315,7 +576,7 @@ def _jsonl_record(line: bytes, default_id: str, src: str) -> Record:
     raw_date = row.get("crawl_date")
     crawl_date = _parse_date(raw_date) if isinstance(raw_date, str) else None
     if isinstance(html, str):
-        page = Page(html=html, url=url, crawl_date=crawl_date, id=rid)
+        page = _html_page(html, [], url=url, crawl_date=crawl_date, id=rid)
     else:
         page = Page.from_text(text, url=url, crawl_date=crawl_date, id=rid)
     if raw_date and crawl_date is None:

@@ -1,9 +1,22 @@
-"""Result writers: JSONL (streamed), CSV and Parquet, chosen by format or file suffix.
+"""Result writers: JSONL and CSV (streamed), Parquet (journaled), chosen by format or file suffix.
 
 A result record is a dict with at least ``id, url, trust, label, reasons, error``
 (``reasons`` a list of strings). JSONL keeps every key; CSV keeps the standard columns
 plus the first record's extra keys; Parquet has a fixed schema (extra keys are dropped)
 so that files from separate runs concatenate.
+
+Every writer can be resumed after the process was killed (``kill -9`` included):
+
+* JSONL and CSV write and flush each record as it comes. A killed process loses at most the
+  line it was writing; ``resume_point`` drops that torn line and says how many records are
+  complete and which id came last, and ``open_writer(..., append=True)`` carries on.
+* Parquet can only be written whole (its footer comes last), so records go to a JSONL journal
+  beside it (``OUT.parquet.partial.jsonl``) and are converted when the run finishes; the
+  journal is resumed like any JSONL output and removed once the Parquet file is in place.
+
+Flushing hands each line to the operating system, which keeps it when the process is killed;
+only a machine crash can lose it, and then resuming redoes those records. So no fsync per
+record (it would cost a disk round trip per page); files are fsynced once, at close.
 """
 
 from __future__ import annotations
@@ -11,7 +24,9 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,12 +39,17 @@ PARQUET_SCHEMA = pa.schema([
     ("reasons", pa.list_(pa.string())), ("error", pa.string()),
 ])
 REASON_SEP = " | "
+JOURNAL_SUFFIX = ".partial.jsonl"
 _SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
                    ".parquet": "parquet", ".pq": "parquet"}
+_CHUNK = 1 << 20
 
 
 class Writer:
-    """Base: ``write(record)`` then ``close()``; usable as a context manager."""
+    """Base: ``write(record)`` then ``close()`` (finish) or ``abort()`` (stop, leave it resumable).
+
+    As a context manager it closes on success and aborts when the block raises.
+    """
 
     def write(self, record: dict) -> None:
         raise NotImplementedError
@@ -37,18 +57,34 @@ class Writer:
     def close(self) -> None:
         raise NotImplementedError
 
+    def abort(self) -> None:
+        """Stop writing: everything written so far stays on disk, ready for ``append=True``."""
+        self.close()
+
     def __enter__(self) -> "Writer":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
 
-def _open_text(path: str) -> tuple[IO[str], bool]:
+def _open_text(path: str, append: bool = False) -> tuple[IO[str], bool]:
     """(stream, owned): stdout for '-', which is flushed but never closed."""
     if path == "-":
         return sys.stdout, False
-    return open(path, "w", encoding="utf-8", newline=""), True
+    return open(path, "a" if append else "w", encoding="utf-8", newline=""), True
+
+
+def _close_text(fh: IO[str], owned: bool) -> None:
+    if fh.closed:
+        return
+    fh.flush()
+    if owned:
+        os.fsync(fh.fileno())
+        fh.close()
 
 
 def _json_default(obj: Any) -> Any:
@@ -68,29 +104,33 @@ def _clean(value: Any) -> Any:
     return value
 
 
-class JsonlWriter(Writer):
-    """One JSON object per line, flushed per record so a consumer can follow along."""
+def _json_line(record: dict) -> str:
+    return json.dumps(_clean(record), ensure_ascii=False, default=_json_default) + "\n"
 
-    def __init__(self, path: str) -> None:
-        self._fh, self._owned = _open_text(path)
+
+class JsonlWriter(Writer):
+    """One JSON object per line, flushed per record (a consumer can follow; a kill loses at most one line)."""
+
+    def __init__(self, path: str, append: bool = False) -> None:
+        self._fh, self._owned = _open_text(path, append)
 
     def write(self, record: dict) -> None:
-        self._fh.write(json.dumps(_clean(record), ensure_ascii=False, default=_json_default) + "\n")
+        self._fh.write(_json_line(record))
         self._fh.flush()
 
     def close(self) -> None:
-        if self._owned and not self._fh.closed:
-            self._fh.close()
-        elif not self._owned:
-            self._fh.flush()
+        _close_text(self._fh, self._owned)
 
 
 class CsvWriter(Writer):
-    """Standard columns first, then the first record's extra keys; reasons joined with " | "."""
+    """Standard columns first, then the first record's extra keys; reasons joined with " | "; flushed per row."""
 
-    def __init__(self, path: str) -> None:
-        self._fh, self._owned = _open_text(path)
+    def __init__(self, path: str, append: bool = False) -> None:
+        header = _csv_header(path) if append and path != "-" else None
+        self._fh, self._owned = _open_text(path, append)
         self._writer: csv.DictWriter | None = None
+        if header:  # resuming: keep the columns the file already has, no second header
+            self._writer = csv.DictWriter(self._fh, fieldnames=header, extrasaction="ignore")
 
     def write(self, record: dict) -> None:
         if self._writer is None:
@@ -105,19 +145,26 @@ class CsvWriter(Writer):
                 value = ""
             row[key] = value
         self._writer.writerow(row)
+        self._fh.flush()
 
     def close(self) -> None:
-        if self._writer is None:  # no records: still a valid CSV with a header
+        if self._writer is None and not self._fh.closed:  # no records: still a valid CSV with a header
             csv.writer(self._fh).writerow(COLUMNS)
             self._writer = csv.DictWriter(self._fh, fieldnames=list(COLUMNS))  # header only once
-        if self._owned and not self._fh.closed:
-            self._fh.close()
-        elif not self._owned:
-            self._fh.flush()
+        _close_text(self._fh, self._owned)
+
+
+def _csv_header(path: str) -> list[str] | None:
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return next(csv.reader(fh), None)
+    except FileNotFoundError:
+        return None
 
 
 class ParquetWriter(Writer):
-    """Fixed schema, written in row groups of ``batch_size`` rows."""
+    """Fixed schema, written straight to ``path`` in row groups of ``batch_size`` rows (not resumable;
+    ``open_writer`` gives the journaled ``ResumableParquetWriter``)."""
 
     def __init__(self, path: str, batch_size: int = 1000) -> None:
         if path == "-":
@@ -128,16 +175,7 @@ class ParquetWriter(Writer):
         self._closed = False
 
     def write(self, record: dict) -> None:
-        reasons = record.get("reasons")
-        trust = record.get("trust")
-        self._rows.append({
-            "id": _str_or_none(record.get("id")),
-            "url": _str_or_none(record.get("url")),
-            "trust": None if trust is None else float(trust),
-            "label": _str_or_none(record.get("label")),
-            "reasons": None if reasons is None else [str(r) for r in reasons],
-            "error": _str_or_none(record.get("error")),
-        })
+        self._rows.append(_parquet_row(record))
         if len(self._rows) >= self._batch_size:
             self._flush()
 
@@ -151,6 +189,71 @@ class ParquetWriter(Writer):
             self._flush()
             self._writer.close()
             self._closed = True
+
+
+def _parquet_row(record: dict) -> dict:
+    reasons = record.get("reasons")
+    trust = record.get("trust")
+    return {
+        "id": _str_or_none(record.get("id")),
+        "url": _str_or_none(record.get("url")),
+        "trust": None if trust is None else float(trust),
+        "label": _str_or_none(record.get("label")),
+        "reasons": None if reasons is None else [str(r) for r in reasons],
+        "error": _str_or_none(record.get("error")),
+    }
+
+
+def journal_path(path: str) -> str:
+    """Where a Parquet output is journaled while the run is going."""
+    return path + JOURNAL_SUFFIX
+
+
+class ResumableParquetWriter(Writer):
+    """Parquet through a JSONL journal: ``close()`` converts the journal (streamed, in row groups of
+    ``batch_size``) into ``path`` atomically and removes it; ``abort()`` leaves the journal to resume."""
+
+    def __init__(self, path: str, append: bool = False, batch_size: int = 50_000) -> None:
+        if path == "-":
+            raise ValueError("parquet cannot be written to stdout; give a file name")
+        self.path, self.journal, self._batch_size = path, journal_path(path), batch_size
+        if append and not os.path.exists(self.journal) and os.path.exists(path):
+            _parquet_to_journal(path, self.journal)  # resuming a finished file: carry on from its rows
+        self._journal = JsonlWriter(self.journal, append=append)
+        self._done = False
+
+    def write(self, record: dict) -> None:
+        self._journal.write(_parquet_row(record))
+
+    def abort(self) -> None:
+        self._journal.close()
+
+    def close(self) -> None:
+        if self._done:
+            return
+        self._journal.close()
+        tmp = self.path + ".tmp"
+        with pq.ParquetWriter(tmp, PARQUET_SCHEMA) as out, open(self.journal, "rb") as fh:
+            rows: list[dict] = []
+            for line in fh:
+                rows.append(json.loads(line))
+                if len(rows) >= self._batch_size:
+                    out.write_table(pa.Table.from_pylist(rows, schema=PARQUET_SCHEMA))
+                    rows = []
+            if rows:
+                out.write_table(pa.Table.from_pylist(rows, schema=PARQUET_SCHEMA))
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)  # a kill before this leaves the journal; after it, the journal is redundant
+        os.remove(self.journal)
+        self._done = True
+
+
+def _parquet_to_journal(path: str, journal: str) -> None:
+    with open(journal, "w", encoding="utf-8") as out:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=10_000):
+            for row in batch.to_pylist():
+                out.write(_json_line(row))
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -167,13 +270,128 @@ def infer_format(path: str) -> str:
     return _SUFFIX_FORMATS[suffix]
 
 
-def open_writer(path: str, fmt: str | None = None) -> Writer:
-    """A writer for ``path`` in ``fmt`` ('jsonl', 'csv', 'parquet'), inferred from the suffix when None."""
+def _normal_format(path: str, fmt: str | None) -> str:
     fmt = (fmt or infer_format(path)).lower()
-    if fmt in ("jsonl", "json", "ndjson"):
-        return JsonlWriter(path)
+    fmt = {"json": "jsonl", "ndjson": "jsonl"}.get(fmt, fmt)
+    if fmt not in ("jsonl", "csv", "parquet"):
+        raise ValueError(f"unknown output format {fmt!r} (expected jsonl, csv or parquet)")
+    return fmt
+
+
+def open_writer(path: str, fmt: str | None = None, *, append: bool = False) -> Writer:
+    """A writer for ``path`` in ``fmt`` ('jsonl', 'csv', 'parquet'), inferred from the suffix when None.
+
+    ``append=True`` continues an output after ``resume_point`` has checked it.
+    """
+    fmt = _normal_format(path, fmt)
+    if fmt == "jsonl":
+        return JsonlWriter(path, append)
     if fmt == "csv":
-        return CsvWriter(path)
+        return CsvWriter(path, append)
+    return ResumableParquetWriter(path, append)
+
+
+# ----- resuming -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """How far an output got: ``done`` complete records, the last of them with id ``last_id``."""
+
+    done: int
+    last_id: str | None
+
+
+def output_has_records(path: str, fmt: str | None = None) -> bool:
+    """True when ``path`` (or its Parquet journal) already holds something a new run would overwrite."""
+    if path == "-":
+        return False
+    paths = [path, journal_path(path)] if _normal_format(path, fmt) == "parquet" else [path]
+    return any(os.path.exists(p) and os.path.getsize(p) > 0 for p in paths)
+
+
+def resume_point(path: str, fmt: str | None = None) -> ResumePoint:
+    """Complete records in an output left by an earlier run; a torn last line/row is cut off the file.
+
+    Raises ``ValueError`` when the file is not a ``spamdetect score`` output.
+    """
+    fmt = _normal_format(path, fmt)
     if fmt == "parquet":
-        return ParquetWriter(path)
-    raise ValueError(f"unknown output format {fmt!r} (expected jsonl, csv or parquet)")
+        if os.path.exists(journal_path(path)):
+            return _jsonl_resume_point(journal_path(path))
+        if os.path.exists(path):
+            meta = pq.ParquetFile(path)
+            n = meta.metadata.num_rows
+            last = meta.read_row_group(meta.num_row_groups - 1, columns=["id"]).column("id")[-1].as_py() if n else None
+            return ResumePoint(n, last)
+        return ResumePoint(0, None)
+    if not os.path.exists(path):
+        return ResumePoint(0, None)
+    return _jsonl_resume_point(path) if fmt == "jsonl" else _csv_resume_point(path)
+
+
+def _jsonl_resume_point(path: str) -> ResumePoint:
+    with open(path, "rb+") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        end = _after_last_newline(fh, size)
+        if end < size:
+            fh.truncate(end)  # the line being written when the process died
+        if end == 0:
+            return ResumePoint(0, None)
+        fh.seek(0)
+        done = 0
+        while chunk := fh.read(_CHUNK):
+            done += chunk.count(b"\n")
+        start = _after_last_newline(fh, end - 1)
+        fh.seek(start)
+        line = fh.read(end - start)
+    try:
+        last_id = json.loads(line)["id"]
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(f"{path}: its last line is not a scored record; is it an output of spamdetect score?") from None
+    return ResumePoint(done, None if last_id is None else str(last_id))
+
+
+def _after_last_newline(fh, end: int) -> int:
+    """Offset just after the last b"\\n" before ``end`` (0 when there is none)."""
+    pos = end
+    while pos > 0:
+        step = min(_CHUNK, pos)
+        fh.seek(pos - step)
+        i = fh.read(step).rfind(b"\n")
+        if i >= 0:
+            return pos - step + i + 1
+        pos -= step
+    return 0
+
+
+def _csv_resume_point(path: str) -> ResumePoint:
+    """Rows are parsed (quoted fields may hold newlines); a row is complete when it has every column
+    and its line terminator made it to disk."""
+    state = {"end": 0, "newline": True}
+
+    def lines():
+        with open(path, "rb") as fh:
+            for raw in fh:
+                state["end"] += len(raw)
+                state["newline"] = raw.endswith(b"\n")
+                yield raw.decode("utf-8", errors="replace")
+
+    reader = csv.reader(lines(), strict=True)
+    good_end, done, last_id = 0, 0, None
+    try:
+        header = next(reader, None)
+        if header is not None and state["newline"]:  # else: even the header was cut; start afresh
+            if header[:1] != ["id"]:
+                raise ValueError(f"{path}: its header is not that of a scored output; "
+                                 "is it an output of spamdetect score?")
+            good_end = state["end"]
+            for row in reader:
+                if not state["newline"] or len(row) != len(header):
+                    break
+                done, last_id, good_end = done + 1, row[0], state["end"]
+    except csv.Error:  # a quoted field cut in the middle
+        pass
+    if good_end < os.path.getsize(path):
+        with open(path, "rb+") as fh:
+            fh.truncate(good_end)
+    return ResumePoint(done, last_id)

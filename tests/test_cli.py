@@ -113,12 +113,11 @@ def test_explain_shows_every_signal_and_the_reasons():
     assert report["contributions"] and report["reasons"]
 
 
-def test_missing_input_file_is_an_error_record_not_a_crash(tmp_path):
+def test_missing_input_file_stops_the_run_before_anything_is_written(tmp_path):
     out = tmp_path / "x.jsonl"
     proc = run_cli("score", str(tmp_path / "nope.html"), "-o", str(out), "-q")
-    assert proc.returncode == 0
-    (rec,) = read_jsonl(out)
-    assert rec["error"]
+    assert proc.returncode == 2 and not out.exists()
+    assert proc.stderr.count("\n") == 1 and "no such input" in proc.stderr
 
 
 @pytest.mark.timeout(240)

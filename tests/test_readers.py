@@ -206,11 +206,64 @@ def test_unreadable_inputs_become_error_records(tmp_path):
     assert "no such file" in recs[0].error and "truncated" in recs[1].error and "unsupported" in recs[2].error
 
 
-def test_single_html_file_keeps_bytes_so_the_parser_detects_the_meta_charset(tmp_path):
+def test_single_html_file_is_decoded_by_its_meta_charset(tmp_path):
     path = tmp_path / "sjis.html"
     path.write_bytes('<html><head><meta charset="shift_jis"><title>東京のニュース</title></head></html>'.encode("cp932"))
     rec = _records(path)[0]
-    assert isinstance(rec.page.html, bytes) and rec.page.title == "東京のニュース"
+    assert rec.page.title == "東京のニュース" and rec.page.notes == []
+
+
+def test_a_wrong_meta_charset_or_none_at_all_still_decodes_and_says_so(tmp_path):
+    wrong = tmp_path / "wrong.html"
+    wrong.write_bytes('<html><head><meta charset="utf-8"><title>Grüße aus Köln</title></head></html>'.encode("cp1252"))
+    missing = tmp_path / "missing.html"
+    body = "<p>" + "Новости дня, погода и многое другое в нашем городе. " * 10 + "</p>"
+    missing.write_bytes(f"<html><head><title>Привет мир</title></head><body>{body}</body></html>".encode("cp1251"))
+    w, m = _records(wrong, missing)
+    assert w.page.title == "Grüße aus Köln" and "does not fit" in w.page.notes[0]
+    assert m.page.title == "Привет мир" and "no charset declared" in m.page.notes[0]
+
+
+def test_binary_bodies_are_error_records_not_scored_garbage(tmp_path):
+    png = tmp_path / "image.html"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20)
+    warc = tmp_path / "served.warc"
+    _write_warc(warc, [("response", "https://e.com/logo", png.read_bytes(), "text/html")], gz=False)
+    recs = _records(png, warc)
+    assert [r.page for r in recs] == [None, None]
+    assert all("PNG image" in r.error for r in recs) and "text/html" in recs[1].error
+
+
+def test_a_huge_page_is_read_up_to_the_cap_and_says_how_much_was_there(tmp_path):
+    path = tmp_path / "huge.warc.gz"
+    body = ("<html><head><title>Huge</title></head><body>" + "<p>ünïcödé text</p>" * 400_000).encode()
+    _write_warc(path, [("response", "https://e.com/huge", body, "text/html; charset=utf-8")])
+    (rec,) = _records(path)
+    assert rec.page.title == "Huge" and len(rec.page.html) <= 2_000_000
+    assert rec.page.notes == [f"html truncated to 2,000,000 of {len(body):,} bytes"]
+    assert "\ufffd" not in rec.page.html[-10:]  # the cut multibyte character is dropped, not mangled
+
+
+def test_deeply_nested_markup_is_cut_where_it_gets_too_deep(tmp_path):
+    path = tmp_path / "deep.html"
+    path.write_text("<html><head><title>Deep</title></head><body>" + "<div>" * 100_000 + "x" + "</div>" * 100_000)
+    (rec,) = _records(path)
+    assert rec.page.title == "Deep" and "nested more than 4,096" in rec.page.notes[0]
+    assert rec.page.html.count("<div>") == 4096
+
+
+def test_raw_records_are_cheap_to_pickle_and_load_to_the_same_records(tmp_path):
+    import pickle
+
+    from spamdetect.readers import InputReader
+
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(_jsonl_lines()) + "\n", encoding="utf-8")
+    reader = InputReader([str(path)])
+    raws = list(reader)
+    assert reader.total_bytes == path.stat().st_size == reader.bytes_read()
+    assert all(r.page is None or r.page.__dict__.get("tree") is None for r in map(lambda x: x.load(), raws))
+    assert [r.load().id for r in pickle.loads(pickle.dumps(raws))] == [r.id for r in _records(path)]
 
 
 # ----- decode_html --------------------------------------------------------------------------

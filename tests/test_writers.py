@@ -1,15 +1,15 @@
-"""Result writers: JSONL streams, CSV joins reasons, Parquet has a fixed schema and batches rows."""
+"""Result writers: JSONL streams, CSV joins reasons, Parquet has a fixed schema; all resume after a kill."""
 
 from __future__ import annotations
 
 import csv
 import json
-import math
 
 import pyarrow.parquet as pq
 import pytest
 
-from spamdetect.writers import PARQUET_SCHEMA, infer_format, open_writer
+from spamdetect.writers import (PARQUET_SCHEMA, ResumableParquetWriter, infer_format, journal_path, open_writer,
+                                output_has_records, resume_point)
 
 RECORDS = [
     {"id": "a", "url": "https://a.com/x", "trust": 0.91, "label": "legit", "reasons": [], "error": None},
@@ -73,16 +73,18 @@ def test_empty_csv_still_has_a_header(tmp_path):
 
 def test_parquet_has_the_fixed_schema_and_writes_rows_in_batches(tmp_path):
     path = tmp_path / "out.parquet"
-    with open_writer(str(path), None) as w:
+    with ResumableParquetWriter(str(path), batch_size=1000) as w:
         for i in range(2500):
             w.write({**RECORDS[i % 3], "id": str(i), "extra": "dropped"})
+        assert not path.exists()  # journaled until the run finishes
     table = pq.read_table(path)
     assert table.schema.equals(PARQUET_SCHEMA)
-    assert table.num_rows == 2500
+    assert table.num_rows == 2500 and table.column("id").to_pylist() == [str(i) for i in range(2500)]
     assert pq.ParquetFile(path).metadata.num_row_groups == 3  # 1000 + 1000 + 500
     rows = table.slice(0, 3).to_pylist()
     assert rows[1]["reasons"] == RECORDS[1]["reasons"] and rows[2]["reasons"] is None
-    assert math.isnan(rows[2]["trust"]) and rows[2]["error"] == "bad JSON: x"
+    assert rows[2]["trust"] is None and rows[2]["error"] == "bad JSON: x"  # NaN is written as null
+    assert not (tmp_path / "out.parquet.partial.jsonl").exists()
 
 
 def test_empty_parquet_is_still_readable(tmp_path):
@@ -91,10 +93,73 @@ def test_empty_parquet_is_still_readable(tmp_path):
     assert pq.read_table(path).num_rows == 0
 
 
-def test_writer_closes_even_when_the_block_raises(tmp_path):
+def test_a_parquet_writer_stopped_by_an_error_leaves_its_journal_to_resume(tmp_path):
     path = tmp_path / "out.parquet"
     with pytest.raises(RuntimeError):
         with open_writer(str(path), None) as w:
             w.write(RECORDS[0])
             raise RuntimeError("boom")
-    assert pq.read_table(path).num_rows == 1
+    assert not path.exists()
+    assert resume_point(str(path)).done == 1 and output_has_records(str(path))
+    with open_writer(str(path), None, append=True) as w:
+        w.write(RECORDS[1])
+    assert pq.read_table(path).column("id").to_pylist() == ["a", "b"]
+    assert not (tmp_path / journal_path("out.parquet")).exists()
+
+
+# ----- resuming after a kill ------------------------------------------------------------------
+
+def test_jsonl_resume_point_drops_a_torn_last_line_and_names_the_last_complete_id(tmp_path):
+    path = tmp_path / "out.jsonl"
+    with open_writer(str(path)) as w:
+        for r in RECORDS[:2]:
+            w.write(r)
+    with path.open("a") as fh:
+        fh.write('{"id": "c", "url": nu')  # killed mid-line
+    point = resume_point(str(path))
+    assert (point.done, point.last_id) == (2, "b")
+    with open_writer(str(path), append=True) as w:
+        w.write(RECORDS[2])
+    assert [json.loads(x)["id"] for x in path.read_text().splitlines()] == ["a", "b", "c"]
+
+
+def test_csv_resume_point_keeps_quoted_newlines_and_drops_a_cut_row(tmp_path):
+    path = tmp_path / "out.csv"
+    with open_writer(str(path)) as w:
+        w.write({**RECORDS[0], "error": "line one\nline two"})
+        w.write(RECORDS[1])
+    whole = path.read_bytes()
+    path.write_bytes(whole + b'c,,,,,"cut inside\r\na quoted field')
+    point = resume_point(str(path))
+    assert (point.done, point.last_id) == (2, "b") and path.read_bytes() == whole
+    path.write_bytes(whole[:-1])  # the row's terminator did not make it: the row is not complete
+    assert resume_point(str(path)).done == 1
+    with open_writer(str(path), append=True) as w:
+        w.write(RECORDS[1])
+        w.write(RECORDS[2])
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["id"] for r in rows] == ["a", "b", "c"] and rows[0]["error"] == "line one\nline two"
+
+
+def test_csv_cut_inside_its_header_resumes_from_nothing(tmp_path):
+    path = tmp_path / "out.csv"
+    path.write_text("id,url,tru")
+    assert resume_point(str(path)).done == 0 and path.read_text() == ""
+
+
+def test_resume_point_refuses_a_file_that_is_not_a_scores_output(tmp_path):
+    path = tmp_path / "notes.jsonl"
+    path.write_text('{"title": "not scores"}\n')
+    with pytest.raises(ValueError, match="not a scored record"):
+        resume_point(str(path))
+
+
+def test_resuming_a_finished_parquet_carries_on_from_its_rows(tmp_path):
+    path = tmp_path / "out.parquet"
+    with open_writer(str(path)) as w:
+        w.write(RECORDS[0])
+    assert resume_point(str(path)).last_id == "a"
+    with open_writer(str(path), append=True) as w:
+        w.write(RECORDS[1])
+    assert pq.read_table(path).column("id").to_pylist() == ["a", "b"]

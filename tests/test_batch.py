@@ -1,0 +1,202 @@
+"""Bulk scoring isolates failures per record: every input record gets exactly one output record, the run
+goes on and exits 0; only a run that cannot proceed exits non-zero, with a one-line message."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from spamdetect.batch import score_stream, score_to_file
+from spamdetect.cli import main as cli_main
+from spamdetect.config import shipped_model_path
+from spamdetect.readers import InputReader
+
+pytestmark = pytest.mark.skipif(not shipped_model_path().exists(), reason="no shipped model (make model)")
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20
+
+
+def _page(title: str, words: int = 300) -> str:
+    return f"<html><head><title>{title}</title></head><body><p>{'plain story text ' * words}</p></body></html>"
+
+
+def _warc(path: Path, items: list[tuple[str, bytes, str]], gz: bool = True) -> None:
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=gz)
+        for url, body, ctype in items:
+            http = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
+                                                          warc_headers_dict={"WARC-Date": "2024-03-01T12:00:00Z"}))
+
+
+@pytest.fixture(scope="module")
+def bad_inputs(tmp_path_factory) -> Path:
+    """One directory with every kind of bad input; the expected outcome of each is in the test."""
+    d = tmp_path_factory.mktemp("bad")
+    (d / "malformed.html").write_text('<html><head><title>Broken <b>page</title><body><div><p>Unclosed <table><tr>'
+                                      '<td>cell<div></span></p>text & more <a href="x>link</html><<<>>>')
+    (d / "wrong_charset.html").write_bytes(_page('Grüße aus Köln').replace(
+        "<head>", '<head><meta charset="utf-8">').encode("cp1252"))
+    (d / "no_charset.html").write_bytes(_page("Новости дня", 60).replace("plain story text", "погода в городе").encode("cp1251"))
+    (d / "binary.html").write_bytes(PNG)
+    huge = "<html><head><title>Huge page</title></head><body>" + "<p>lorem ipsum dolor sit amet</p>\n" * 900_000
+    (d / "huge.html").write_text(huge)  # ~30 MB
+    (d / "nested.html").write_text("<html><head><title>Deep</title></head><body>" + "<div>" * 100_000 + "deep"
+                                   + "</div>" * 100_000 + "</body></html>")
+    (d / "empty.html").write_bytes(b"")
+    (d / "lines.jsonl").write_text("\n".join([
+        json.dumps({"id": "good", "url": "https://a.com/x", "html": _page("Fine")}),
+        "{not json",
+        json.dumps({"id": "nohtml", "url": "https://b.com/"}),
+    ]) + "\n")
+    pages = [(f"https://e.com/{i}", _page(f"Page {i}").encode(), "text/html; charset=utf-8") for i in range(5)]
+    _warc(d / "served.warc.gz", [pages[0], ("https://e.com/logo", PNG, "text/html"), pages[1]])
+    _warc(d / "cut.warc.gz", pages)
+    data = (d / "cut.warc.gz").read_bytes()
+    (d / "cut.warc.gz").write_bytes(data[: int(len(data) * 0.7)])  # cut inside the 4th of 5 gzip members
+    _warc(d / "lies.warc", pages[:3], gz=False)
+    raw = (d / "lies.warc").read_bytes()
+    at = raw.index(b"Content-Length: ", raw.index(b"https://e.com/1"))
+    eol = raw.index(b"\r\n", at)
+    (d / "lies.warc").write_bytes(raw[:at + 16] + str(int(raw[at + 16:eol]) - 200).encode() + raw[eol:])
+    return d
+
+
+@pytest.fixture(scope="module")
+def bad_run(bad_inputs, tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict[str, dict], int]:
+    out = tmp_path_factory.mktemp("out") / "scores.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "spamdetect", "score", str(bad_inputs), "-o", str(out),
+                           "--workers", "2", "-q"], capture_output=True, text=True, timeout=600)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    by_name = {r["id"].replace(str(bad_inputs) + "/", ""): r for r in rows}
+    return proc, by_name, len(rows)
+
+
+def test_the_run_exits_0_with_a_summary_line_and_nothing_else_on_stderr(bad_run):
+    proc, _, n = bad_run
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr  # -q: no bar, no library warnings, no traceback
+    (summary,) = [line for line in proc.stderr.splitlines() if line.startswith("scored")]
+    assert f"scored {n} pages" in summary and "errors" in summary and "farms" in summary and "pages/s" in summary
+
+
+def test_every_input_record_gets_exactly_one_output_record(bad_run, bad_inputs):
+    _, by_name, n = bad_run
+    expected = len(list(InputReader([str(bad_inputs)])))
+    assert n == len(by_name) == expected == 20
+
+
+def test_bad_pages_are_scored_with_a_note_or_get_a_clear_error(bad_run):
+    _, r, _ = bad_run
+    assert r["malformed.html"]["error"] is None and r["malformed.html"]["trust"] is not None
+    assert any("does not fit" in x for x in r["wrong_charset.html"]["reasons"])
+    assert any("no charset declared" in x for x in r["no_charset.html"]["reasons"])
+    assert "PNG image" in r["binary.html"]["error"] and r["binary.html"]["trust"] is None
+    assert r["huge.html"]["error"] is None
+    assert "note: html truncated to 2,000,000 of 30,600," in " ".join(r["huge.html"]["reasons"])
+    assert any("nested more than" in x for x in r["nested.html"]["reasons"])
+    assert "empty file" in r["empty.html"]["error"]
+
+
+def test_bad_records_inside_jsonl_and_warc_files_get_errors_and_the_rest_is_scored(bad_run):
+    _, r, _ = bad_run
+    assert r["good"]["error"] is None and "bad JSON" in r["lines.jsonl:2"]["error"]
+    assert "neither" in r["nohtml"]["error"]
+    served = [v for k, v in r.items() if k.startswith("served.warc.gz:")]
+    assert [x["error"] is None for x in served] == [True, False, True] and "PNG" in served[1]["error"]
+    cut = [v for k, v in r.items() if k.startswith("cut.warc.gz:")]
+    assert [x["error"] is None for x in cut] == [True, True, True, False] and "truncated" in cut[-1]["error"]
+    lies = [v for k, v in r.items() if k.startswith("lies.warc:")]
+    assert [x["error"] is None for x in lies] == [True, False, True]  # the reader finds the next record again
+    assert "Content-Length does not match" in lies[1]["error"]
+
+
+# ----- runs that cannot proceed ---------------------------------------------------------------
+
+def _cli(capsys, *args: str) -> tuple[int, str]:
+    status = cli_main(["score", *args, "-q"])
+    return status, capsys.readouterr().err
+
+
+def test_a_missing_input_stops_the_run_before_anything_is_written(tmp_path, capsys):
+    out = tmp_path / "out.jsonl"
+    good = tmp_path / "a.html"
+    good.write_text(_page("A"))
+    status, err = _cli(capsys, str(good), str(tmp_path / "typo.warc.gz"), "-o", str(out))
+    assert status == 2 and not out.exists()
+    assert err.count("\n") == 1 and "no such input" in err and "typo.warc.gz" in err
+
+
+def test_an_unwritable_output_stops_the_run_with_one_line(tmp_path, capsys):
+    good = tmp_path / "a.html"
+    good.write_text(_page("A"))
+    status, err = _cli(capsys, str(good), "-o", str(tmp_path / "no" / "such" / "dir" / "out.jsonl"))
+    assert status == 2 and err.count("\n") == 1 and "cannot write" in err
+
+
+def test_an_existing_output_is_not_overwritten_without_overwrite(tmp_path, capsys):
+    good = tmp_path / "a.html"
+    good.write_text(_page("A"))
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"id": "precious"}\n')
+    status, err = _cli(capsys, str(good), "-o", str(out), "--workers", "0")
+    assert status == 2 and "--resume" in err and "--overwrite" in err and "precious" in out.read_text()
+    status, err = _cli(capsys, str(good), "-o", str(out), "--workers", "0", "--overwrite")
+    assert status == 0 and json.loads(out.read_text())["id"] == str(good)
+
+
+def test_resume_refuses_an_output_written_from_other_inputs(tmp_path, capsys):
+    a, b = tmp_path / "a.html", tmp_path / "b.html"
+    a.write_text(_page("A"))
+    b.write_text(_page("B"))
+    out = tmp_path / "out.jsonl"
+    assert _cli(capsys, str(a), "-o", str(out), "--workers", "0")[0] == 0
+    status, err = _cli(capsys, str(b), str(a), "-o", str(out), "--workers", "0", "--resume")
+    assert status == 2 and "inputs differ" in err and out.read_text().count("\n") == 1
+
+
+# ----- a worker that dies -----------------------------------------------------------------------
+
+class CrashingScorer:
+    """Scores like the real model but kills its worker process on pages titled 'CRASH' (a segfault
+    in a parser, the OOM killer)."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def score_pages(self, pages):
+        if any(p is not None and p.title == "CRASH" for p in pages):
+            os._exit(139)
+        return self.model.score_pages(pages)
+
+
+def test_a_record_that_kills_its_worker_gets_an_error_and_the_run_goes_on(tmp_path):
+    from spamdetect.loading import load_model
+
+    path = tmp_path / "in.jsonl"
+    titles = [f"Story {i}" for i in range(20)]
+    titles[13] = "CRASH"
+    path.write_text("\n".join(json.dumps({"id": t, "html": _page(t, 30)}) for t in titles) + "\n")
+    out = list(score_stream(CrashingScorer(load_model(None)), InputReader([str(path)]), workers=1, batch_size=4))
+    assert [r["id"] for r in out] == titles
+    assert [r["id"] for r in out if r["error"]] == ["CRASH"]
+    assert "worker process died" in out[13]["error"]
+    assert all(r["trust"] is not None for i, r in enumerate(out) if i != 13)
+
+
+# ----- progress ---------------------------------------------------------------------------------
+
+def test_progress_shows_percent_and_pages_per_second_for_files(tmp_path, capsys):
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps({"id": str(i), "html": _page(f"P{i}", 20)}) for i in range(40)) + "\n")
+    score_to_file([str(path)], str(tmp_path / "o.jsonl"), workers=0, progress=True)
+    err = capsys.readouterr().err
+    assert "100%" in err and "40 pages" in err and "pages/s" in err
