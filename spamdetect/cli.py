@@ -13,16 +13,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
         from spamdetect.spark_engine import cli_main
 
         return cli_main(args)
-    from spamdetect.batch import score_to_file
+    from spamdetect.batch import cli_main
 
-    try:
-        summary = score_to_file(args.inputs, args.output, fmt=args.format, workers=args.workers,
-                                model_uri=args.model, progress=not args.quiet)
-    except (FileNotFoundError, OSError, ValueError) as exc:
-        print(f"spamdetect score: {exc}", file=sys.stderr)
-        return 2
-    print(summary.line(), file=sys.stderr)
-    return 0
+    return cli_main(args)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -83,7 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("inputs", nargs="+")
     score.add_argument("-o", "--output", required=True, help="output file ('-' = stdout JSONL)")
     score.add_argument("--format", choices=["jsonl", "csv", "parquet"], help="default: from the output suffix")
-    score.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    score.add_argument("--workers", type=int, default=None,
+                       help="worker processes (default: all cores; 0 = score in this process)")
+    score.add_argument("--resume", action="store_true",
+                       help="continue a run that was stopped or killed: same inputs, same output; "
+                            "records already in the output are skipped")
+    score.add_argument("--overwrite", action="store_true", help="replace an output that already holds results")
     score.add_argument("--model", default=os.environ.get("SPAMDETECT_MODEL"),
                        help="model: a .joblib file or an MLflow URI such as models:/spamdetect@champion "
                             "(default: the model shipped in the package)")
@@ -92,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--engine", choices=["local", "spark"], default="local",
                        help="local: worker processes on this machine; spark: Apache Spark (Parquet output)")
     score.add_argument("--spark-master", default=None, help="Spark master URL (default: local[*] or spark-submit's)")
+    score.add_argument("--files-per-job", type=int, default=None,
+                       help="spark: input files per committed Spark job (default: 2 x the cluster's cores)")
     score.set_defaults(func=_cmd_score)
 
     train = sub.add_parser("train", help="build the labeled corpus, train, evaluate, record the run in MLflow")
@@ -113,31 +113,98 @@ def build_parser() -> argparse.ArgumentParser:
     explain.set_defaults(func=_cmd_explain)
 
     # --- filter (owner: spamdetect/filtering.py) ---
-    filt = sub.add_parser("filter", help="pipe stage: keep trustworthy JSONL records, divert farms")
-    filt.add_argument("inputs", nargs="*", help="JSONL files (default: stdin)")
-    filt.add_argument("--threshold", type=float, default=None, help="reject when P(farm) >= T (default: the model's)")
-    filt.add_argument("--rejected", default=None, help="write rejected records here (JSONL)")
-    filt.add_argument("--model", default=os.environ.get("SPAMDETECT_MODEL"))
+    filt = sub.add_parser(
+        "filter", help="pipe stage: keep trustworthy JSONL records, divert farms",
+        description="Read JSONL records ({html|text, url?, id?, ...}) and write each one exactly once, in input "
+                    "order: kept records to stdout, rejected ones to --rejected FILE, both with trust, label and "
+                    "reasons added. Records that cannot be scored (bad JSON, neither html nor text) are rejected "
+                    "with an 'error' field: a spam filter must not pass what it could not check. The summary on "
+                    "stderr gives in = kept + rejected. Exit status: 0; 141 when the reader of stdout goes away "
+                    "(e.g. | head); 143 after SIGTERM (the batch in progress is finished and flushed first).")
+    filt.add_argument("inputs", nargs="*", help="JSONL files, .gz allowed ('-' or nothing = stdin)")
+    filt.add_argument("--threshold", type=float, default=None,
+                      help="reject when P(farm) >= T, i.e. trust <= 1-T (default: the model's own threshold)")
+    filt.add_argument("--rejected", default=None,
+                      help="write rejected records here (JSONL); without it they are counted and dropped")
+    filt.add_argument("--batch-size", type=int, default=16,
+                      help="records scored together (default 16): larger is slightly faster per page, "
+                           "smaller gives lower latency; both outputs are flushed after every batch")
+    filt.add_argument("--max-wait", type=float, default=0.2,
+                      help="seconds an incomplete batch waits for more input before it is scored (default 0.2)")
+    filt.add_argument("--model", default=os.environ.get("SPAMDETECT_MODEL"),
+                      help="a .joblib file or MLflow URI (default: $SPAMDETECT_MODEL, else the registry's "
+                           "champion when $MLFLOW_TRACKING_URI is set, else the shipped model)")
     filt.set_defaults(func=_cmd_filter)
 
     # --- serve (owner: spamdetect/serve.py) ---
     serve = sub.add_parser("serve", help="serve the model over HTTP with MLflow's scoring server")
-    serve.add_argument("--model", default=None, help="MLflow model URI (default: models:/spamdetect@champion)")
+    serve.add_argument("--model", default=None,
+                       help="MLflow model URI or .joblib file (default: $SPAMDETECT_MODEL, else "
+                            "models:/spamdetect@champion when $MLFLOW_TRACKING_URI is set and has it, "
+                            "else the shipped model)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5001)
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    serve.add_argument("--timeout", type=int, default=None,
+                       help="seconds before a request is answered 504 (MLflow's default: 60)")
     serve.set_defaults(func=_cmd_serve)
 
     # --- sites (owner: spamdetect/sites.py) ---
-    sites = sub.add_parser("sites", help="aggregate page scores into site verdicts by registrable domain")
-    sites.add_argument("scores", nargs="+", help="score files written by `spamdetect score` (jsonl/csv/parquet)")
-    sites.add_argument("-o", "--output", required=True, help="sites table (.csv/.jsonl/.parquet)")
-    sites.add_argument("--html", default=None, help="also write an HTML report here")
+    sites = sub.add_parser(
+        "sites", help="aggregate page scores into site verdicts by registrable domain",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Group page scores by site (registrable domain, private suffixes such as blogspot.com "
+                    "included) and give each site a verdict.",
+        epilog="label rule: with k of n scored pages flagged (page label farm) and a Beta(a, b) prior, the site's\n"
+               "flagged share s has posterior Beta(a + k, b + n - k).\n"
+               "  farm     P(s > 0.5) >= --threshold        confidence = P(s > 0.5)\n"
+               "  legit    P(s < 0.5) >= --threshold        confidence = P(s < 0.5)\n"
+               "  mixed    neither, P(0.2 <= s <= 0.8) >= --threshold\n"
+               "  unknown  too few pages to tell, or no scored page\n"
+               "Confidence grows with the page count: with the uniform prior 1 flagged of 1 gives 0.75 (unknown),\n"
+               "3 of 3 gives 0.94, 40 of 50 gives ~1. Error rows are counted (per site when the url parses), never\n"
+               "used for trust. The blocklist holds farm sites with confidence >= --block-confidence and at least\n"
+               "--min-pages scored pages, one domain per line (match subdomains too), after '#' comment lines.")
+    sites.add_argument("scores", nargs="+",
+                       help="score files written by `spamdetect score` (.jsonl[.gz] ('-' = stdin), .csv, .parquet)")
+    sites.add_argument("-o", "--output", required=True, help="sites table (.csv/.jsonl/.parquet; '-' = CSV on stdout)")
+    sites.add_argument("--html", default=None, help="also write a self-contained HTML report here")
     sites.add_argument("--blocklist", default=None, help="also write farm domains, one per line, here")
+    sites.add_argument("--threshold", type=float, default=0.9,
+                       help="posterior probability a farm/legit/mixed label needs (default 0.9)")
+    sites.add_argument("--prior", choices=["uniform", "base-rate"], default="uniform",
+                       help="Beta prior on a site's flagged share: uniform Beta(1,1) (default) or Beta(2r, 2(1-r)) "
+                            "with r the flagged share of all input pages")
+    sites.add_argument("--block-confidence", type=float, default=0.95,
+                       help="blocklist: minimum confidence of a farm site (default 0.95)")
+    sites.add_argument("--min-pages", type=int, default=3, help="blocklist: minimum scored pages of a site (default 3)")
+    sites.add_argument("--blocklist-header", action=argparse.BooleanOptionalAction, default=True,
+                       help="start the blocklist with '#' comment lines saying how it was made (default: yes)")
+    sites.add_argument("--report-rows", type=int, default=2000, help="most sites in the HTML table (default 2000)")
     sites.set_defaults(func=_cmd_sites)
 
     # --- promote (owner: spamdetect/promote.py) ---
-    promote = sub.add_parser("promote", help="move the champion alias to a candidate only if it is not worse")
-    promote.add_argument("candidate", help="a run id, a model version number, or a models:/ URI")
+    promote = sub.add_parser(
+        "promote", help="move the champion alias to a candidate only if it is not worse",
+        description="Score the candidate and the current spamdetect@champion on the same held-out rows (default: "
+                    "the corpus test split), log the comparison to the MLflow experiment spamdetect-promotion, "
+                    "and move the alias only when the candidate's roc_auc is not below the champion's by more "
+                    "than --auc-tolerance and its fpr_real_legit is not above the champion's by more than "
+                    "--fpr-tolerance. Exit status: 0 promoted, 1 refused (reasons printed), 2 error.")
+    promote.add_argument("candidate", help="a run id (registered first if needed), a version number of "
+                                           "'spamdetect', or models:/spamdetect/<n> | models:/spamdetect@<alias>")
+    promote.add_argument("--auc-tolerance", type=float, default=0.002,
+                         help="how far the candidate's ROC-AUC may fall below the champion's (default 0.002)")
+    promote.add_argument("--fpr-tolerance", type=float, default=0.002,
+                         help="how far its FPR on real legit pages may rise above the champion's (default 0.002)")
+    promote.add_argument("--heldout", default=None,
+                         help="labeled file (.jsonl/.parquet/.csv: label 1/0, html or text, url?, variant?) "
+                              "instead of the corpus test split")
+    promote.add_argument("--corpus", default=None, help="shared corpus folder (default: as for train)")
+    promote.add_argument("--seed", type=int, default=0, help="corpus split seed (must match the candidate's training)")
+    promote.add_argument("--limit", type=int, default=None, help="corpus built from the first N real pages (quick)")
+    promote.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    promote.add_argument("--dry-run", action="store_true", help="compare and log, but do not register or move the alias")
     promote.set_defaults(func=_cmd_promote)
     return parser
 

@@ -86,26 +86,67 @@ class SpamdetectPyfunc(mlflow.pyfunc.PythonModel):
 
     Input: a DataFrame with ``url`` and ``html`` and/or ``text`` (``id``, ``crawl_date``
     optional; a missing column counts as empty). Output: one row per input row with
-    ``id, url, trust, label, reasons, error``; a bad row gets an ``error`` and no score,
-    the rest of the batch still scores.
+    ``id, url, trust, label, reasons, error``.
+
+    Two kinds of bad input, answered differently (the scoring server turns an
+    ``INVALID_PARAMETER_VALUE`` exception into HTTP 400):
+    - a bad *request* is refused whole: no rows, no ``html``/``text`` column, a value of the
+      wrong type (e.g. ``html`` a number, ``url`` a list), more than ``MAX_ROWS`` rows or more
+      than ``MAX_CONTENT_CHARS`` of page content;
+    - a bad *row* (neither html nor text, binary data or no markup at all in ``html``, an
+      unreadable ``crawl_date``) gets an ``error`` and no score while the rest of the batch
+      still scores, as in ``spamdetect score``; when no row at all could be scored the
+      request is refused, so a single bad page is never answered with a quiet 200.
     """
+
+    MAX_ROWS = 1000
+    # Page content per request. Page already parses at most 2 MB of one page; this bounds the
+    # work one request can hold a worker for (~16 MB of pages is tens of seconds on one core).
+    MAX_CONTENT_CHARS = 16_000_000
+    _SNIFF = 4096  # characters looked at to tell binary data from markup
+    _MAGIC = (("\x89PNG", "a PNG image"), ("\xff\xd8\xff", "a JPEG image"), ("GIF8", "a GIF image"),
+              ("%PDF-", "a PDF document"), ("PK\x03\x04", "a ZIP archive"), ("\x1f\x8b", "gzip data"),
+              ("RIFF", "a RIFF (WebP/WAV/AVI) file"), ("iVBORw0KGgo", "a base64-encoded PNG"),
+              ("/9j/", "a base64-encoded JPEG"), ("R0lGOD", "a base64-encoded GIF"),
+              ("JVBERi0", "a base64-encoded PDF"), ("data:", "a data: URI"))
+    _TAG = re.compile(r"<[A-Za-z!/?]")
+    _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
     def load_context(self, context) -> None:
         from spamdetect.model import TrustModel  # lazy: importing tracking must not load every signal
 
         self.model = TrustModel.load(context.artifacts["model"])
         _warn_on_code_drift(self.model)
+        # One OpenMP thread per predict: a server predicts requests concurrently in threads, and
+        # boosted-tree teams spinning against each other made a one-page predict 20-100x slower
+        # on a busy machine. More throughput comes from more worker processes.
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1, user_api="openmp")
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         df = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
         df = df.copy()
+        self.check_request(df)
         for col in INPUT_COLUMNS:
             if col not in df.columns:
                 df[col] = None
         # Schema enforcement may hand us pandas' "str" dtype with NaN for missing cells;
         # the featurizer wants None there.
-        df = df.astype(object).where(df.notna(), None)
+        df = df.astype(object).where(df.notna(), None).reset_index(drop=True)
+        refused = {}
+        for i, row in enumerate(df.itertuples(index=False)):
+            why = self.row_problem(row.html, row.text)
+            if why:
+                refused[i] = why
+                df.at[i, "html"] = df.at[i, "text"] = None  # scored as an empty row, then relabelled
         out = self.model.score_frame(df)[list(OUTPUT_COLUMNS)].copy()
+        for i, why in refused.items():
+            out.at[i, "error"] = why
+        if out["error"].notna().all():
+            shown = "; ".join(f"row {i} (id {out.at[i, 'id']}): {out.at[i, 'error']}" for i in range(min(len(out), 5)))
+            raise _invalid(f"no record in the request could be scored: {shown}"
+                           + (f"; and {len(out) - 5} more" if len(out) > 5 else ""))
         # pandas 3 stores [None, "msg"] as its "str" dtype with NaN, and NaN is not JSON:
         # give callers and the scoring server real nulls.
         for col in ("id", "url", "label", "error"):
@@ -113,6 +154,76 @@ class SpamdetectPyfunc(mlflow.pyfunc.PythonModel):
         if out["trust"].isna().any():
             out["trust"] = out["trust"].astype(object).where(out["trust"].notna(), None)
         return out
+
+    @classmethod
+    def check_request(cls, df: pd.DataFrame) -> None:
+        """Refuse a request that cannot be meant as pages to score (raises ``MlflowException``, HTTP 400)."""
+        if len(df) == 0:
+            raise _invalid("the request has no records to score (an empty dataframe, or none of its fields "
+                           f"is one of {', '.join(INPUT_COLUMNS)}; other fields are ignored)")
+        if "html" not in df.columns and "text" not in df.columns:
+            raise _invalid(f"missing column: every request needs an 'html' or a 'text' column "
+                           f"(got {', '.join(map(str, df.columns))})")
+        if len(df) > cls.MAX_ROWS:
+            raise _invalid(f"too many records: {len(df):,} in one request, at most {cls.MAX_ROWS:,}; "
+                           "split the batch, or score files in bulk with `spamdetect score`")
+        wrong = []
+        for col in (c for c in INPUT_COLUMNS if c in df.columns):
+            for i, v in enumerate(df[col].tolist()):
+                if not _is_missing(v) and not isinstance(v, str) and not (col == "id" and isinstance(v, int) and not isinstance(v, bool)) \
+                        and not (col == "crawl_date" and hasattr(v, "year")):
+                    wrong.append(f"'{col}' must be a string, row {i} has {type(v).__name__} {_preview(v)}")
+        if wrong:
+            raise _invalid("wrong type: " + "; ".join(wrong[:5]) + (f"; and {len(wrong) - 5} more" if len(wrong) > 5 else ""))
+        size = sum(len(v) for col in ("html", "text") if col in df.columns for v in df[col].tolist()
+                   if isinstance(v, str))
+        if size > cls.MAX_CONTENT_CHARS:
+            raise _invalid(f"request too large: {size:,} characters of page content, at most "
+                           f"{cls.MAX_CONTENT_CHARS:,} per request; split the batch, or score files in bulk "
+                           "with `spamdetect score`")
+
+    @classmethod
+    def row_problem(cls, html: str | None, text: str | None) -> str | None:
+        """Why a row's content is not a page (binary data, no markup in ``html``), else None."""
+        if html:
+            what = cls._binary(html)
+            if what:
+                return f"html is not HTML: {what}"
+            if not cls._TAG.search(html):
+                return ("html is not HTML: no markup at all (starts " + _preview(html) + "); "
+                        "send extracted plain text in the 'text' column")
+        elif text:
+            what = cls._binary(text)
+            if what:
+                return f"text is not text: {what}"
+        return None
+
+    @classmethod
+    def _binary(cls, s: str) -> str | None:
+        head = s.lstrip()[:cls._SNIFF]
+        for magic, name in cls._MAGIC:
+            if head.startswith(magic):
+                return f"{name}"
+        controls = len(cls._CONTROL.findall(head))
+        if "\x00" in head or controls > len(head) * 0.05:
+            return f"binary data ({controls} control characters in the first {len(head):,})"
+        return None
+
+
+def _invalid(message: str):
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+    return MlflowException(message, error_code=INVALID_PARAMETER_VALUE)
+
+
+def _is_missing(v) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
+
+
+def _preview(v, n: int = 40) -> str:
+    r = repr(v)
+    return r if len(r) <= n else r[:n] + "..."
 
 
 def _warn_on_code_drift(model) -> None:
