@@ -1,0 +1,266 @@
+"""`spamdetect filter`: a pipe stage that keeps trustworthy JSONL records and diverts farms.
+
+    zcat crawl.jsonl.gz | spamdetect filter --rejected farms.jsonl | next-stage
+
+Input: JSONL records (``{"html" | "text", "url"?, "id"?, "crawl_date"?, ...any other fields}``)
+from stdin or files (``-`` = stdin, ``.gz`` read as gzip). Output: each record exactly once,
+in input order, on one of two streams:
+
+- kept (``P(farm) < threshold``): stdout, the input line byte for byte with ``trust``, ``label``
+  and ``reasons`` appended (a record that already has one of those keys is re-encoded instead);
+- rejected: ``--rejected FILE``. Farms carry ``trust``, ``label``, ``reasons``; records that
+  cannot be scored (not JSON, not an object, neither ``html`` nor ``text``, a missing input
+  file) carry ``error`` too. A line that is not JSON is wrapped as
+  ``{"source", "line", "raw", "error"}`` so nothing is lost. Unscorable records are rejected,
+  never kept: a stage that filters spam must not pass through what it could not check.
+  Without ``--rejected`` the rejected records are dropped (counted on stderr), like ``grep``.
+
+Streaming: records are scored in batches of up to ``--batch-size`` (default 16); a batch also
+closes when no new line arrives for ``--max-wait`` seconds (default 0.2), so a slow producer
+sees its records come out promptly while a fast one gets batch throughput. Both outputs are
+flushed after every batch. Bigger batches are a little faster per page (fewer model calls)
+but hold records back longer and lose more work on a hard kill.
+
+Signals: when the downstream reader goes away (``| head``), the stage stops quietly, flushes the
+rejected file and exits 141 (128 + SIGPIPE, what a shell reports for a producer killed by
+SIGPIPE; ``set -o pipefail`` scripts treat it like ``yes | head``). On SIGTERM (or SIGINT) it
+finishes the batch in progress, writes and flushes it, and exits 143 (130 for SIGINT). In every
+case what was written is a prefix of the input: each input record up to the last one decided
+is in exactly one output, and none after it. The summary line on stderr gives the accounting:
+``in = kept + rejected`` (rejected = farms + errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import json
+import queue
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+ADDED = ("trust", "label", "reasons")
+EXIT_SIGPIPE, EXIT_SIGTERM, EXIT_SIGINT = 128 + 13, 128 + 15, 128 + 2
+_EOF = object()
+
+
+@dataclass
+class Line:
+    """One input line: where it came from and its bytes (or an input-level error)."""
+
+    source: str
+    lineno: int
+    raw: bytes | None
+    error: str | None = None
+
+
+@dataclass
+class Counts:
+    read: int = 0
+    kept: int = 0
+    farms: int = 0
+    errors: int = 0
+    stopped: str | None = None
+
+    @property
+    def rejected(self) -> int:
+        return self.farms + self.errors
+
+    def line(self, rejected_to: str | None) -> str:
+        where = f"written to {rejected_to}" if rejected_to else "dropped (no --rejected FILE)"
+        msg = (f"filter: in {self.read}, kept {self.kept}, rejected {self.rejected} "
+               f"({self.farms} farms, {self.errors} errors; {where})")
+        return msg + (f"; stopped early: {self.stopped}" if self.stopped else "")
+
+
+# ----- input --------------------------------------------------------------------------------
+
+def iter_lines(inputs: list[str]) -> Iterator[Line]:
+    """Non-blank lines of the inputs in order; an unreadable input yields one error Line."""
+    for src in inputs or ["-"]:
+        lineno = 0
+        try:
+            if src == "-":
+                # a private reader on fd 0, not sys.stdin: the reader thread may still be blocked
+                # in it at exit, and the interpreter must not wait for (or flush) it then
+                fh: BinaryIO = io.BufferedReader(io.FileIO(sys.stdin.fileno(), "rb", closefd=False))
+            elif src.lower().endswith(".gz"):
+                fh = gzip.open(src, "rb")
+            else:
+                fh = open(src, "rb")  # noqa: SIM115 - closed below, stdin is not ours to close
+            try:
+                for lineno, raw in enumerate(fh, 1):
+                    if raw.strip():
+                        yield Line(src, lineno, raw)
+            finally:
+                if src != "-":
+                    fh.close()
+        except (OSError, EOFError) as exc:
+            where = f" after line {lineno}" if lineno else ""
+            yield Line(src, lineno + 1, None, f"cannot read {src}{where}: {type(exc).__name__}: {exc}")
+
+
+def _reader(inputs: list[str], out: queue.Queue) -> None:
+    try:
+        for line in iter_lines(inputs):
+            out.put(line)
+    finally:
+        out.put(_EOF)
+
+
+def batches(inputs: list[str], size: int, max_wait: float, stop: threading.Event) -> Iterator[list[Line]]:
+    """Batches of up to ``size`` lines; a batch closes early when the input is idle for ``max_wait``
+    seconds. Reading runs in a thread so a slow producer never holds back records already read."""
+    q: queue.Queue = queue.Queue(maxsize=4 * size)  # bounded: memory stays flat on a fast producer
+    threading.Thread(target=_reader, args=(inputs, q), daemon=True, name="filter-reader").start()
+    batch: list[Line] = []
+    while not stop.is_set():
+        try:
+            item = q.get(timeout=max_wait if batch else 0.1)
+        except queue.Empty:
+            if batch:
+                yield batch
+                batch = []
+            continue
+        if item is _EOF:
+            break
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch and not stop.is_set():
+        yield batch
+
+
+# ----- deciding and encoding ----------------------------------------------------------------
+
+def _parse(line: Line) -> tuple[dict | None, str | None]:
+    if line.error:
+        return None, line.error
+    try:
+        row = json.loads(line.raw)
+    except ValueError as exc:
+        return None, f"bad JSON: {exc}"
+    if not isinstance(row, dict):
+        return None, f"expected a JSON object, got {type(row).__name__}"
+    return row, None
+
+
+def _encode(line: Line, row: dict | None, extra: dict) -> bytes:
+    """The input record plus ``extra``: the original bytes with the fields spliced in before the
+    closing brace (so numbers, key order and escapes stay as they were), else a re-encoding."""
+    if row is None:  # not a JSON object: keep the raw line so nothing is lost
+        raw = line.raw.decode("utf-8", "replace").rstrip("\r\n") if line.raw is not None else None
+        return _dumps({"source": line.source, "line": line.lineno, "raw": raw, **extra})
+    if any(k in row for k in extra):
+        return _dumps({**row, **extra})
+    body = line.raw.rstrip()
+    tail = _dumps(extra)[1:]  # '"trust": ..., ...}\n'
+    head = body[:-1].rstrip()
+    return head + (b"" if head.endswith(b"{") else b", ") + tail
+
+
+def _dumps(obj: dict) -> bytes:
+    return (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def decide(scorer, lines: list[Line]) -> list[tuple[str, bytes]]:
+    """(``"kept"`` | ``"farm"`` | ``"error"``, output line) for each input line, in order."""
+    parsed = [_parse(line) for line in lines]
+    scorable = [i for i, (row, _) in enumerate(parsed) if row is not None]
+    results = dict(zip(scorable, scorer.score_many([parsed[i][0] for i in scorable], batch_size=len(lines))))
+    out = []
+    for i, line in enumerate(lines):
+        row, err = parsed[i]
+        res = results.get(i)
+        if res is None or res["error"] is not None:
+            why = err or res["error"]
+            out.append(("error", _encode(line, row, {"trust": None, "label": None, "reasons": [], "error": why})))
+        else:
+            kind = "farm" if res["label"] == "farm" else "kept"
+            out.append((kind, _encode(line, row, {k: res[k] for k in ADDED})))
+    return out
+
+
+# ----- the stage ----------------------------------------------------------------------------
+
+def run(scorer, inputs: list[str], kept_out: BinaryIO, rejected_out: BinaryIO | None, *,
+        batch_size: int = 16, max_wait: float = 0.2, stop: threading.Event | None = None) -> Counts:
+    """Filter ``inputs`` into the two streams until the input ends or ``stop`` is set.
+
+    Raises ``BrokenPipeError`` when ``kept_out`` is closed by its reader; ``Counts`` is then
+    attached as the exception's ``counts`` attribute.
+    """
+    stop = stop or threading.Event()
+    counts = Counts()
+    for batch in batches(inputs, batch_size, max_wait, stop):
+        try:
+            for kind, data in decide(scorer, batch):
+                if kind == "kept":
+                    kept_out.write(data)
+                    counts.kept += 1
+                else:
+                    if rejected_out is not None:
+                        rejected_out.write(data)
+                    counts.farms += kind == "farm"
+                    counts.errors += kind == "error"
+                counts.read += 1
+            kept_out.flush()
+        except BrokenPipeError as exc:
+            exc.counts = counts
+            raise
+        if rejected_out is not None:
+            rejected_out.flush()
+    return counts
+
+
+def cli_main(args: argparse.Namespace) -> int:
+    """Entry point of ``spamdetect filter`` (arguments from ``spamdetect.cli``)."""
+    from spamdetect.api import load
+
+    if args.batch_size < 1 or args.max_wait <= 0:
+        print("spamdetect filter: --batch-size must be >= 1 and --max-wait > 0", file=sys.stderr)
+        return 2
+    try:
+        scorer = load(args.model, threshold=args.threshold)
+    except (OSError, ValueError) as exc:
+        print(f"spamdetect filter: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    received: list[int] = []
+
+    def on_signal(signum, _frame):  # finish the batch in hand, then stop reading
+        received.append(signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    rejected_out = open(args.rejected, "wb") if args.rejected else None  # noqa: SIM115 - closed in finally
+    status = 0
+    try:
+        try:
+            counts = run(scorer, args.inputs, sys.stdout.buffer, rejected_out,
+                         batch_size=args.batch_size, max_wait=args.max_wait, stop=stop)
+        except BrokenPipeError as exc:
+            counts = exc.counts
+            counts.stopped = "the reader of stdout went away (SIGPIPE)"
+            status = EXIT_SIGPIPE
+            # stdout is dead: point it at /dev/null so the interpreter's final flush cannot fail loudly
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        if received:
+            sig = received[0]
+            counts.stopped = f"{signal.Signals(sig).name}; the records after the last one counted were not read"
+            status = EXIT_SIGINT if sig == signal.SIGINT else EXIT_SIGTERM
+    finally:
+        if rejected_out is not None:
+            rejected_out.close()
+    print(counts.line(args.rejected), file=sys.stderr)
+    return status

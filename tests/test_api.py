@@ -1,0 +1,100 @@
+"""The in-process API: `spamdetect.load()` and `Scorer` on real corpus pages, the same answers as
+`spamdetect score`, bad records as error results, a cheap `import spamdetect`, and the default-model rule."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import spamdetect
+from spamdetect import config
+from spamdetect.readers import decode_html
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return spamdetect.load()
+
+
+@pytest.fixture(scope="module")
+def real_rows(legit_records) -> list[dict]:
+    small = [r for r in legit_records if len(r.read_bytes()) < 150_000][:8]
+    return [{"id": f"real-{i}", "url": r.url, "html": decode_html(r.read_bytes())} for i, r in enumerate(small)]
+
+
+def test_import_spamdetect_loads_nothing_heavy():
+    code = "import sys, spamdetect; print(any(m.split('.')[0] in ('sklearn', 'mlflow', 'pandas') or m == 'spamdetect.model' for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"
+
+
+def test_score_one_real_page_gives_the_cli_fields(scorer, real_rows):
+    row = real_rows[0]
+    out = scorer.score(html=row["html"], url=row["url"], id="p1", crawl_date="2024-05-01")
+    assert list(out) == ["id", "url", "trust", "label", "reasons", "error"]
+    assert out["id"] == "p1" and out["url"] == row["url"] and out["error"] is None
+    assert 0 <= out["trust"] <= 1 and out["label"] in ("farm", "trustworthy") and out["reasons"]
+    same = scorer.score(html=row["html"].encode(), url=row["url"], id="p1", crawl_date="2024-05-01")
+    assert same["trust"] == out["trust"]  # bytes work too
+
+
+def test_score_many_matches_the_cli_record_for_record(scorer, real_rows, tmp_path):
+    sample = [json.loads(x) for x in (ROOT / "data/sample/records.jsonl").read_text().splitlines()[:3]]
+    rows = real_rows + sample
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    subprocess.run([sys.executable, "-m", "spamdetect", "score", str(src), "-o", str(tmp_path / "out.jsonl"),
+                    "--workers", "1", "-q"], check=True, cwd=ROOT, capture_output=True, env=_env_without_registry())
+    cli = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    api = list(scorer.score_many(rows, batch_size=4))
+    assert len(api) == len(cli) == 11
+    for a, c in zip(api, cli):
+        assert (a["error"] is None) == (c["error"] is None)  # same verdict; wording says "record" vs "line"
+        a.pop("error"), c.pop("error")
+        assert a == c
+
+
+def test_bad_records_become_errors_in_place_and_never_raise(scorer, real_rows):
+    records = [{"id": "a", "url": 5, "html": "<p>x</p>"}, real_rows[1], "not a dict", {"text": ""}, {"html": None},
+               {"text": "A short text page about the storm that hit the coast on Tuesday.", "crawl_date": "someday"}]
+    out = list(scorer.score_many(records))
+    assert [o["id"] for o in out] == ["a", "real-1", "2", "3", "4", "5"]
+    assert [o["error"] is not None for o in out] == [True, False, True, True, True, False]
+    assert "url" in out[0]["error"] and out[0]["trust"] is None and out[0]["label"] is None
+    assert any("crawl_date" in r for r in out[5]["reasons"])
+
+
+def test_threshold_override_changes_labels_not_trust(scorer, real_rows):
+    strict = spamdetect.load(threshold=0.0)
+    assert strict.threshold == 0.0 and scorer.threshold == pytest.approx(0.9664, abs=0.1)
+    a, b = scorer.score(**real_rows[2]), strict.score(**real_rows[2])
+    assert a["trust"] == b["trust"] and b["label"] == "farm"
+    with pytest.raises(ValueError):
+        spamdetect.load(threshold=1.5)
+
+
+def _env_without_registry() -> dict:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "SPAMDETECT_MODEL")}
+
+
+def test_default_model_is_shipped_offline_env_override_and_notice_without_champion(tmp_path, monkeypatch, capsys):
+    from spamdetect.loading import resolve_model
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("SPAMDETECT_MODEL", raising=False)
+    assert resolve_model() == str(config.shipped_model_path())
+    monkeypatch.setenv("SPAMDETECT_MODEL", "/some/model.joblib")
+    assert resolve_model() == "/some/model.joblib"
+    assert resolve_model("models:/spamdetect/2") == "models:/spamdetect/2"
+    monkeypatch.delenv("SPAMDETECT_MODEL")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")  # a registry with no champion
+    assert resolve_model() == str(config.shipped_model_path())
+    assert "using the shipped model" in capsys.readouterr().err

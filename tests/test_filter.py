@@ -1,0 +1,134 @@
+"""`spamdetect filter` as a real pipe stage (subprocesses) on real corpus pages plus the team's
+sample records: every input record lands in exactly one output, unchanged apart from the added
+fields; SIGPIPE and SIGTERM leave no traceback and consistent, prefix-ordered outputs."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from spamdetect.readers import decode_html
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+CMD = [sys.executable, "-m", "spamdetect", "filter"]
+SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def input_lines(legit_records) -> list[bytes]:
+    """12 real pages, a farm page and a text-dump farm from data/sample, a record with neither html nor
+    text, a cut-off JSON line and a JSON array: the kinds of lines a crawl pipe carries."""
+    lines = []
+    small = [r for r in legit_records if len(r.read_bytes()) < 150_000][:12]
+    for i, rec in enumerate(small):
+        lines.append({"id": f"real-{i}", "url": rec.url, "html": decode_html(rec.read_bytes()), "n": 1.50})
+    lines.append({"id": "farm-html", "url": "https://best-viral-newz.top/x",
+                  "html": (SAMPLE / "farm-rewrapped-story.html").read_text()})
+    lines.append({"id": "farm-text", "text": (SAMPLE / "farm-text-dump.txt").read_text()})
+    lines.append({"id": "empty", "url": "https://example.org/x"})
+    out = [json.dumps(r).encode() + b"\n" for r in lines]
+    return out + [b'{"id": "broken", "html": "<p>unterminated\n', b"[1, 2]\n"]
+
+
+def _key(rec: dict) -> str:
+    return rec.get("id") or f"line-{rec['line']}"
+
+
+def _run(tmp_path, lines, *args, name="in.jsonl"):
+    src = tmp_path / name
+    src.write_bytes(b"".join(lines))
+    rejected = tmp_path / f"rejected-{name}"
+    proc = subprocess.run([*CMD, str(src), "--rejected", str(rejected), *args], capture_output=True, cwd=ROOT,
+                          timeout=300)
+    kept = [json.loads(x) for x in proc.stdout.splitlines()]
+    rej = [json.loads(x) for x in rejected.read_bytes().splitlines()]
+    return proc, kept, rej
+
+
+@pytest.fixture(scope="module")
+def default_run(input_lines, tmp_path_factory):
+    return _run(tmp_path_factory.mktemp("filter"), input_lines)
+
+
+def test_every_record_is_in_exactly_one_output_and_counts_add_up(input_lines, default_run):
+    proc, kept, rej = default_run
+    assert proc.returncode == 0, proc.stderr.decode()
+    keys_in = [f"real-{i}" for i in range(12)] + ["farm-html", "farm-text", "empty", "line-16", "line-17"]
+    kept_keys, rej_keys = [_key(r) for r in kept], [_key(r) for r in rej]
+    assert not set(kept_keys) & set(rej_keys)
+    assert sorted(kept_keys + rej_keys) == sorted(keys_in)
+    # each output keeps input order
+    assert kept_keys == [k for k in keys_in if k in kept_keys] and rej_keys == [k for k in keys_in if k in rej_keys]
+    summary = proc.stderr.decode().strip().splitlines()[-1]
+    farms = sum(r["error"] is None for r in rej if "error" in r) + sum("error" not in r for r in rej)
+    assert summary.startswith(f"filter: in {len(keys_in)}, kept {len(kept)}, rejected {len(rej)} ({farms} farms, 3 errors")
+    assert {"empty", "line-16", "line-17"} <= set(rej_keys)
+    assert "farm-text" in rej_keys and len(kept) >= 10  # the blatant farm is caught, real pages pass
+
+
+def test_kept_records_are_the_input_bytes_plus_trust_label_reasons(input_lines, default_run):
+    _, kept, rej = default_run
+    originals = {json.loads(x)["id"]: json.loads(x) for x in input_lines[:15]}
+    for rec in kept:
+        added = {k: rec.pop(k) for k in ("trust", "label", "reasons")}
+        assert rec == originals[rec["id"]]  # unchanged, including the float 1.50 field
+        assert 0 <= added["trust"] <= 1 and added["label"] == "trustworthy" and added["reasons"]
+    broken = next(r for r in rej if r.get("line") == 16)
+    assert broken["raw"] == '{"id": "broken", "html": "<p>unterminated' and broken["error"].startswith("bad JSON")
+    assert next(r for r in rej if r.get("id") == "empty")["error"]
+
+
+def test_threshold_moves_the_split(input_lines, tmp_path, default_run):
+    proc, kept, rej = _run(tmp_path, input_lines, "--threshold", "0")
+    assert proc.returncode == 0
+    assert kept == [] and len(rej) == len(input_lines)  # P(farm) >= 0 always
+    assert len(default_run[1]) > 0
+
+
+def test_reader_going_away_ends_quietly_with_141(input_lines, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"".join(input_lines[:12] * 3))
+    script = (f"{' '.join(CMD)} {src} --rejected {tmp_path / 'rej.jsonl'} --batch-size 1 | head -n 1 >/dev/null; "
+              "echo status=${PIPESTATUS[0]}")
+    proc = subprocess.run(["bash", "-c", script], capture_output=True, cwd=ROOT, timeout=300)
+    err = proc.stderr.decode()
+    assert "status=141" in proc.stdout.decode()
+    assert "Traceback" not in err and "BrokenPipeError" not in err and "Exception ignored" not in err
+    assert "stopped early: the reader of stdout went away" in err
+
+
+def test_sigterm_finishes_the_batch_and_leaves_a_consistent_prefix(input_lines, tmp_path):
+    rejected = tmp_path / "rej.jsonl"
+    proc = subprocess.Popen([*CMD, "--rejected", str(rejected), "--batch-size", "2", "--max-wait", "0.1"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    feed = [input_lines[0], input_lines[-1], input_lines[1], input_lines[2]]  # real, bad, real, real
+    for line in feed[:3]:  # a slow producer: three records, then nothing more for now
+        proc.stdin.write(line)
+        proc.stdin.flush()
+        time.sleep(0.05)
+    first = proc.stdout.readline()  # the first record came through before the input ended
+    assert json.loads(first)["id"] == "real-0"
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.stdin.write(feed[3])
+        proc.stdin.flush()
+    except BrokenPipeError:
+        pass
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err.decode()
+    assert b"Traceback" not in err and b"Fatal Python error" not in err
+    kept = [json.loads(first)] + [json.loads(x) for x in out.splitlines()]
+    rej = [json.loads(x) for x in rejected.read_bytes().splitlines()]
+    kept_ids, rej_keys = [r["id"] for r in kept], [r.get("id") or r["line"] for r in rej]
+    assert rej_keys == [2]  # the bad line, decided once
+    assert kept_ids in (["real-0"], ["real-0", "real-1"], ["real-0", "real-1", "real-2"])  # a prefix, no duplicates
+    summary = err.decode().strip().splitlines()[-1]
+    assert f"in {len(kept) + 1}, kept {len(kept)}, rejected 1" in summary and "SIGTERM" in summary
