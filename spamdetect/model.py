@@ -24,6 +24,7 @@ from sklearn.pipeline import Pipeline
 from spamdetect import reasons as reasons_mod
 from spamdetect.features import SignalFeaturizer, page_features, page_from_row
 from spamdetect.page import Page
+from spamdetect.tree_predict import FastCalibrated
 
 FARM, TRUSTWORTHY = "farm", "trustworthy"
 TEXT_MODE_FEATURE = "text_quality.is_text_mode"
@@ -121,7 +122,30 @@ class TrustModel:
     def farm_proba_features(self, F: np.ndarray) -> np.ndarray:
         """P(farm) from a feature matrix (skips the featurizer)."""
         steps = self.pipeline.named_steps
-        return steps["clf"].predict_proba(steps["select"].transform(F))[:, 1]
+        X = steps["select"].transform(F)
+        fast = self._fast_classifier(X)
+        return fast.farm_proba(X) if fast is not None else steps["clf"].predict_proba(X)[:, 1]
+
+    def _fast_classifier(self, X: np.ndarray) -> FastCalibrated | None:
+        """The classifier as ``tree_predict.FastCalibrated``: the same probabilities at a third of
+        the cost on a batch of pages. Built on first use and checked once against scikit-learn on
+        that first batch; None (scikit-learn predicts) for other kinds of classifier or on a mismatch."""
+        clf = self.pipeline.named_steps["clf"]
+        cached = self.__dict__.get("_fast")
+        if cached is not None and cached[0] is clf:
+            return cached[1]
+        fast = FastCalibrated(clf) if FastCalibrated.supports(clf) else None
+        if fast is not None and len(X) and not fast.matches(clf, X):
+            warnings.warn("fast tree prediction differs from scikit-learn's; using scikit-learn", RuntimeWarning)
+            fast = None
+        self.__dict__["_fast"] = (clf, fast)
+        return fast
+
+    def __getstate__(self) -> dict:
+        # the compiled classifier is rebuilt on demand; pickles (e.g. to worker processes) stay lean
+        state = self.__dict__.copy()
+        state.pop("_fast", None)
+        return state
 
     def features_of(self, page: Page) -> np.ndarray:
         values = page_features(page, self.featurizer.families, self.featurizer.domain_lists)
@@ -153,8 +177,7 @@ class TrustModel:
             return [{} for _ in range(len(F))]
         text_col = names.index(TEXT_MODE_FEATURE) if TEXT_MODE_FEATURE in names else None
         modes = ["text" if text_col is not None and row[text_col] == 1.0 else "html" for row in F]
-        ref_score = dict(zip(("html", "text"), self.farm_log_odds_features(
-            np.vstack([self.reference["html"], self.reference["text"]]))))
+        refs = np.vstack([self.reference["html"], self.reference["text"]])
         rows = []
         for row, mode in zip(F, modes):
             ref = self.reference[mode]
@@ -162,8 +185,11 @@ class TrustModel:
                 occluded, inserted = row.copy(), ref.copy()
                 occluded[cols], inserted[cols] = ref[cols], row[cols]
                 rows += [occluded, inserted]
-        scores = self.farm_log_odds_features(np.vstack(rows)).reshape(len(F), len(groups), 2)
-        base = self.farm_log_odds_features(F)
+        # One predict for everything: each call costs a fixed ~7 ms (tree by tree) on top of its rows.
+        scored = self.farm_log_odds_features(np.vstack([refs, F, *rows]))
+        ref_score = dict(zip(("html", "text"), scored[:2]))
+        base = scored[2:2 + len(F)]
+        scores = scored[2 + len(F):].reshape(len(F), len(groups), 2)
         out = []
         for i, mode in enumerate(modes):
             drop = base[i] - scores[i, :, 0]

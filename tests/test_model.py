@@ -93,3 +93,32 @@ def test_farm_reasons_name_the_signs_the_simulator_planted(small):
     assert farm_reasons, "no farm was flagged"
     families = {r.split(":")[0] for r in farm_reasons}
     assert families & {"Link lists", "Author profile looks generated", "Template", "Dates", "Headline"}
+
+
+def test_fast_prediction_gives_scikit_learn_probabilities_and_stays_out_of_pickles(small):
+    import pickle
+
+    df, F, y, va, model = small
+    steps = model.pipeline.named_steps
+    p = model.farm_proba_features(F)
+    assert np.array_equal(p, steps["clf"].predict_proba(steps["select"].transform(F))[:, 1])
+    assert model.__dict__["_fast"][1] is not None  # the numpy tree walker was checked and used
+    clone = pickle.loads(pickle.dumps(model))  # what worker processes receive
+    assert "_fast" not in clone.__dict__
+    assert np.array_equal(clone.farm_proba_features(F), p)
+
+
+def test_reason_contributions_match_one_predict_per_perturbed_row(small):
+    df, F, y, va, model = small
+    row = F[np.flatnonzero(y == 1)[0]]
+    got = model.contributions(row[None, :])[0]
+    ref = model.reference["text" if row[model.feature_names.index("text_quality.is_text_mode")] == 1.0 else "html"]
+    score = model.farm_log_odds_features
+    from spamdetect.reasons import groups_for
+
+    for group, cols in groups_for(model.feature_names).items():
+        occluded, inserted = row.copy(), ref.copy()
+        occluded[cols], inserted[cols] = ref[cols], row[cols]
+        drop = score(row[None, :])[0] - score(occluded[None, :])[0]
+        gain = score(inserted[None, :])[0] - score(ref[None, :])[0]
+        assert got[group] == max(drop, gain)

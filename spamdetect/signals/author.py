@@ -28,7 +28,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from itertools import accumulate
+from itertools import accumulate, count
+from operator import add
 
 from spamdetect.page import Page, normalize_space, words
 
@@ -353,8 +354,9 @@ class _Scan:
         self._phrases()
 
     def line_of(self, offset: int) -> int:
-        if self._starts is None:
-            self._starts = list(accumulate((len(x) + 1 for x in self.lines[:-1]), initial=0))
+        if self._starts is None:  # line i starts after the i newlines and the lines before it
+            ends = accumulate(map(len, self.lines[:-1]), initial=0)
+            self._starts = list(map(add, ends, count()))
         return bisect_right(self._starts, offset) - 1
 
     def _hits(self, needles: tuple[str, ...], limit: int = 50) -> list[int]:

@@ -18,7 +18,7 @@ from collections import Counter
 from itertools import compress
 from datetime import date, datetime, timedelta, timezone
 
-from spamdetect.page import Page, words
+from spamdetect.page import Page
 
 FEATURES: tuple[str, ...] = (
     "dates.has_stamp",  # 1 when a plausible publication (or, failing that, modification) date was found
@@ -179,7 +179,7 @@ def features(page: Page, *, min_date: date = MIN_DATE, max_days_after_crawl: int
     story = page.main_text[:_MAX_STORY_CHARS]
     years = story_years(story)
     out["dates.story_years_distinct"] = float(len(years))
-    toks = words(story)
+    toks = page.story_words(_MAX_STORY_CHARS)
     out["dates.story_weekday_mentions"] = float(sum(map(_WEEKDAY_SET.__contains__, toks)))
     out["dates.story_relative_mentions"] = float(relative_mentions(toks))
     if stamp is not None:

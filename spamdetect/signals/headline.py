@@ -99,7 +99,7 @@ def features(page: Page, *, min_title_words: int = 3, min_body_words: int = 50,
                                           + bool(_TEMPLATE_WHOLE.match(core.strip(" .:-|"))))
 
     body = page.main_text[:_MAX_BODY_CHARS]
-    body_words = words(body)
+    body_words = page.story_words(_MAX_BODY_CHARS)
     if _is_english(page, core_words + body_words[:400], english_min_function_share):
         out["headline.rare_word_share"] = _rare_share(core_words, min_title_words)
         out["headline.spinner_in_title"] = float(sum(spinner_count(x) for x in {core, h1 or "", og or ""} if x))

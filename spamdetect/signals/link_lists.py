@@ -134,7 +134,7 @@ def _script_and_lang(text: str) -> tuple[str | None, str | None]:
         return (script if counts[script] >= 0.6 * letters else None), None
     _, langs = _stopwords()
     toks = words(sample)
-    hits = sorted(((sum(t in sw for t in toks), lang) for lang, sw in langs.items()), reverse=True)
+    hits = sorted(((sum(map(sw.__contains__, toks)), lang) for lang, sw in langs.items()), reverse=True)
     (best, lang), (second, _) = hits[0], hits[1]
     return "latin", (lang if best >= 4 and best >= 2 * second else None)
 

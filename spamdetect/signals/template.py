@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 from spamdetect.domains import registrable_domain, split_host
 from spamdetect.page import Page, words
@@ -370,7 +371,7 @@ def _stuffing(page: Page, min_content_words: int, max_words: int = 20000) -> dic
     # content words: 3+ characters and in no stop-word list (counted without a Python loop per token)
     by_len = Counter(map(len, body))
     n_content = (len(body) - sum(c for n, c in by_len.items() if n < 3)
-                 - sum(counts[w] for w in stop if len(w) >= 3 and w in counts))
+                 - sum(map(counts.__getitem__, counts.keys() & _long_stopwords())))
     out = {"template.top_word_share": NAN, "template.title_phrase_repeats": NAN,
            "template.title_phrase_per_1000w": NAN}
     if n_content >= min_content_words:
@@ -389,6 +390,12 @@ def _stuffing(page: Page, min_content_words: int, max_words: int = 20000) -> dic
         out["template.title_phrase_repeats"] = float(repeats)
         out["template.title_phrase_per_1000w"] = 1000 * repeats / len(body)
     return out
+
+
+@lru_cache(maxsize=1)
+def _long_stopwords() -> frozenset[str]:
+    """Stop words of 3+ characters (shorter words are never content words anyway)."""
+    return frozenset(w for w in all_stopwords() if len(w) >= 3)
 
 
 def _html_signs(page: Page) -> dict[str, float]:

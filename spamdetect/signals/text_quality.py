@@ -20,7 +20,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 from itertools import compress, repeat
-from operator import not_
+from operator import contains, not_
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +86,8 @@ def stopword_ratio(tokens: list[str], counts: Counter | None = None) -> float:
     if not tokens:
         return NAN
     counts = Counter(tokens) if counts is None else counts
-    best = max(sum(counts.get(w, 0) for w in sw) for sw in stopwords().values())
+    # sum over the page's distinct words that are stop words, not over every stop word of each list
+    best = max(sum(map(counts.__getitem__, counts.keys() & sw)) for sw in stopwords().values())
     return best / len(tokens)
 
 
@@ -101,15 +102,11 @@ def dup_fracs(items: list[str]) -> tuple[float, float]:
     """(share of items that repeat an earlier item, share of chars in those repeats), Gopher-style."""
     if not items:
         return NAN, NAN
-    seen: set[str] = set()
-    dup_n = dup_chars = total_chars = 0
-    for it in items:
-        total_chars += len(it)
-        if it in seen:
-            dup_n += 1
-            dup_chars += len(it)
-        else:
-            seen.add(it)
+    # the repeats are everything but each distinct item's first occurrence
+    distinct = set(items)
+    total_chars = sum(map(len, items))
+    dup_n = len(items) - len(distinct)
+    dup_chars = total_chars - sum(map(len, distinct))
     return dup_n / len(items), (dup_chars / total_chars if total_chars else NAN)
 
 
@@ -200,10 +197,15 @@ def features(page: Page, *, max_lines: int = 5000, max_words: int = 20000,
         out["text_quality.bullet_line_share"] = sum(map(str.startswith, lines, repeat(_BULLETS))) / n_lines
         out["text_quality.terminal_punct_line_share"] = (sum(map(str.endswith, lines, repeat(_TERMINAL)))
                                                          - dots) / n_lines
+        low_lines: list[str] | None = None
         for name, key, probes in (("javascript_lines", "javascript", ("avascript", "avaScript", "AVASCRIPT")),
                                   ("cookie_lines", "cookie", ("ookie", "OOKIE")), ("curly_bracket_lines", "{", ("{",))):
             # probe the whole text first without lower-casing it: most pages have none
-            n = sum(1 for ln in lines if key in ln.lower()) if any(p in text for p in probes) else 0
+            n = 0
+            if any(p in text for p in probes):
+                if low_lines is None:  # lines hold no newline, and lower-casing makes none
+                    low_lines = text.lower().split("\n")
+                n = sum(map(contains, low_lines, repeat(key)))
             out[f"text_quality.{name}"] = float(n)
         # lines are whitespace-normalised, so a line's word count is its spaces + 1
         spaces = Counter(map(str.count, lines, repeat(" ")))

@@ -1,0 +1,50 @@
+"""Page views: the shared tokenisation and whitespace folding say exactly what the plain definitions say."""
+
+from __future__ import annotations
+
+import string
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spamdetect.page import Page, _is_prose, normalize_many, normalize_space, words
+
+_TEXT = st.text(alphabet=st.sampled_from(list(string.ascii_letters + " .,'-’\n\t\r\u00a0\u200b\u2028\ufeff\u2003İΣσ")),
+                max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TEXT, max_size=8))
+def test_normalize_many_is_normalize_space_item_by_item(texts):
+    assert normalize_many(texts) == [normalize_space(t) for t in texts]
+
+
+def test_normalize_many_survives_texts_holding_the_block_sentinel():
+    texts = ["a\ue000b", "  c  "]
+    assert normalize_many(texts) == [normalize_space(t) for t in texts]
+
+
+def test_prose_views_match_their_definitions_on_a_real_page(real_page):
+    page = real_page("postlight-parser/fixtures/www.cnn.com")
+    assert page.line_words == [words(ln) for ln in page.lines]
+    assert page.paragraphs == [ln for ln in page.lines if _is_prose(ln, len(words(ln)))]
+    assert len(page.paragraphs) >= 5
+    assert page.main_words == words(page.main_text)
+    assert page.story_words(10 ** 9) is page.main_words
+    assert page.story_words(500) == words(page.main_text[:500])
+
+
+def test_lines_leave_the_tree_as_parsed(real_page):
+    page = real_page("postlight-parser/fixtures/www.cnn.com")
+    before = page.tree.body.html
+    assert page.lines
+    assert page.tree.body.html == before
+    assert all(ln == normalize_space(ln) and ln for ln in page.lines)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_TEXT, min_size=1, max_size=6))
+def test_text_mode_words_and_paragraphs_match_their_definitions(chunks):
+    page = Page.from_text("\n".join(chunks))
+    assert page.line_words == [words(ln) for ln in page.lines]
+    assert page.main_words == words(page.main_text)
