@@ -349,32 +349,9 @@ def _binary(data: bytes) -> str | None:
     return None
 
 
-MAX_DEPTH = 4096
-_NESTING = re.compile(r"<(/?)(?:div|span|section|article|table|ul|ol|blockquote|font|em|strong|b|i|a)\b", re.I)
-
-
-def _limit_nesting(html: str) -> tuple[str, str | None]:
-    """Cut markup nested deeper than ``MAX_DEPTH`` elements where it gets that deep: the HTML parser
-    takes quadratic time on such trees (100k nested <div>s: a minute), browsers flatten them too."""
-    if html.count("<") <= MAX_DEPTH:  # cannot be that deep: the common case costs one count()
-        return html, None
-    depth = 0
-    for m in _NESTING.finditer(html):
-        if m.group(1):
-            depth = max(depth - 1, 0)
-        else:
-            depth += 1
-            if depth > MAX_DEPTH:
-                return html[:m.start()], (f"markup nested more than {MAX_DEPTH:,} elements deep: "
-                                          f"parsed up to character {m.start():,} of {len(html):,}")
-    return html, None
-
-
 def _html_page(html: str, notes: list[str], **kw) -> Page:
-    html, note = _limit_nesting(html)
-    page = Page(html=html, **kw)
-    page.notes.extend(notes + [note] if note else notes)
-    return page
+    # Page cuts over-deep nesting itself and adds its note after the reader's notes.
+    return Page(html=html, notes=list(notes), **kw)
 
 
 def _read_capped(path: Path, cap: int) -> tuple[bytes, int]:
