@@ -324,6 +324,17 @@ def section_false_positives(runs: pd.DataFrame) -> list[str]:
     return (["## 6. Worst false positives on real legitimate pages, with their reasons", "", *out]) if out else []
 
 
+def section_operating_points(runs: pd.DataFrame) -> list[str]:
+    t = artifact_table(runs, "model-operating-points", "operating_points.csv")
+    if t is None or not len(t):
+        return []
+    cols = ["target", "threshold", "test_precision", "test_recall", "test_fpr_real_legit"]
+    rows = [{c: fmt(r[c], 4) if c != "target" else r[c] for c in cols} for _, r in t.iterrows()]
+    return ["## 7. Operating points", "",
+            "Thresholds on P(farm) read off the validation rows for each target, and what they give on the test "
+            "rows (`model-operating-points`).", "", md_table(rows, cols), ""]
+
+
 def section_summary(runs: pd.DataFrame) -> list[str]:
     if FULL not in runs.index:
         return []
@@ -346,7 +357,7 @@ def section_summary(runs: pd.DataFrame) -> list[str]:
 EXPECTED = ["model-full", "baseline-tfidf-logreg", "baseline-gopher-quality", "baseline-gopher-repetition",
             "baseline-c4-lines", "baseline-fineweb-lines", "baseline-fineweb-pipeline", "baseline-domain-lists",
             "baseline-trafilatura-rules", "generalisation-html-to-text", "generalisation-text-to-html",
-            "robustness-crossfit"]
+            "robustness-crossfit", "model-operating-points"]
 
 
 def missing_runs(runs: pd.DataFrame) -> list[str]:
@@ -386,6 +397,7 @@ def build_report(out_dir: Path = EXPERIMENTS_DIR, scope: str = "full", tracking_
     lines += section_learning_curve(runs, figs)
     lines += section_robustness(runs)
     lines += section_false_positives(runs)
+    lines += section_operating_points(runs)
     path = out_dir / "REPORT.md"
     path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
     return path

@@ -16,7 +16,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import time  # noqa: E402
 
-from experiments import ablations, baselines, generalisation, learning_curve, robustness  # noqa: E402
+from experiments import ablations, baselines, generalisation, learning_curve, operating_points, robustness  # noqa: E402
 from experiments.common import data_from_args, parser, say  # noqa: E402
 
 STEPS = {
@@ -26,6 +26,7 @@ STEPS = {
                                     generalisation.leave_one_source_out(d, a.seed)),
     "learning_curve": lambda d, a: learning_curve.run_learning_curve(d, a.seed),
     "robustness": lambda d, a: robustness.run_robustness(d, a.seed),
+    "operating_points": lambda d, a: operating_points.run_operating_points(d, a.seed),  # after baselines: reuses model-full
 }
 
 
