@@ -154,6 +154,15 @@ def test_weird_input_does_not_crash():
         assert set(dates.features(page)) == set(dates.FEATURES)
 
 
+def test_a_crawl_date_past_the_plausible_range_is_ignored_not_an_overflow():
+    # a corrupt WARC-Date can parse to 9999-12-31, where crawl + 1 day overflows
+    html = '<meta name="date" content="2024-05-01"><p>In 2023 the town voted. Yesterday it voted again.</p>'
+    corrupt = dates.features(Page(html=html, crawl_date=datetime(9999, 12, 31, 23, 59)))
+    undated = dates.features(Page(html=html))
+    assert corrupt["dates.stamp_ordinal"] == date(2024, 5, 1).toordinal()
+    assert all(a == b or (_nan(a) and _nan(b)) for a, b in zip(corrupt.values(), undated.values()))
+
+
 # ----- real pages ------------------------------------------------------------------------
 
 

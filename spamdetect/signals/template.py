@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
+from operator import attrgetter
 
 from spamdetect.domains import registrable_domain, split_host
 from spamdetect.page import Page, words
@@ -217,7 +218,9 @@ def features(page: Page, *, max_lines: int = 5000, max_chars: int = 300_000, min
     out["template.null_lines"] += low.count("[object object]") + inline_null
     out["template.pagination"] += len(_PAGE_OF.findall(low)) if _has(low, _PAGE_OF_KEYS) else 0
     out.update(_attribution(page, low))
-    wire = len(_WIRE_PAREN.findall(text)) + sum(text.count(w) - text.count("(" + w) for w in _WIRE_LONG)
+    # agency names written out, less those inside "(Reuters)" (counted by _WIRE_PAREN); the second
+    # scan only for names that occur at all
+    wire = len(_WIRE_PAREN.findall(text)) + sum(n - text.count("(" + w) for w in _WIRE_LONG if (n := text.count(w)))
     out["template.wire_credits"] = float(wire + out.pop("_wire_lines") + out.pop("_wire_sources"))
     out.update(_stuffing(page, min_content_words))
     if page.is_html:
@@ -368,17 +371,18 @@ def _stuffing(page: Page, min_content_words: int, max_words: int = 20000) -> dic
         body = words(page.text)[:max_words]
         counts = Counter(body)
     stop = all_stopwords()
-    # content words: 3+ characters and in no stop-word list (counted without a Python loop per token)
-    by_len = Counter(map(len, body))
-    n_content = (len(body) - sum(c for n, c in by_len.items() if n < 3)
-                 - sum(map(counts.__getitem__, counts.keys() & _long_stopwords())))
+    # content words: 3+ characters and in no stop-word list; one pass over the distinct words
+    content = [c for w, c in counts.items() if len(w) >= 3 and w not in stop]
+    if counts.total() == len(body):  # the counts are the body's own
+        n_content = sum(content)
+    else:  # a story cut at max_words: its tokens, less the story's stop words (as before the cut)
+        n_content = (len(body) - sum(1 for w in body if len(w) < 3)
+                     - sum(map(counts.__getitem__, counts.keys() & _long_stopwords())))
     out = {"template.top_word_share": NAN, "template.title_phrase_repeats": NAN,
            "template.title_phrase_per_1000w": NAN}
     if n_content >= min_content_words:
-        top = next((c for w, c in counts.most_common(20) if len(w) >= 3 and w not in stop), None)
-        if top is None:  # 20 most common all function words: look further
-            top = next((c for w, c in counts.most_common() if len(w) >= 3 and w not in stop), 0)
-        out["template.top_word_share"] = top / n_content
+        # the most common content word's count (the first content word of counts.most_common())
+        out["template.top_word_share"] = max(content, default=0) / n_content
     parts = _TITLE_SPLIT.split(page.title or page.h1)
     title = words(max(parts, key=len)) if parts else []
     if len(title) >= 2 and body:
@@ -401,15 +405,19 @@ def _long_stopwords() -> frozenset[str]:
 def _html_signs(page: Page) -> dict[str, float]:
     """Signs only markup can show: share endpoints, affiliate links, rating and FAQ schema."""
     links = page.links
-    hrefs = "\n" + "\n".join(link.href for link in links).lower()
+    hrefs = "\n" + "\n".join(map(attrgetter("href"), links)).lower()
     share = _count(hrefs, _SHARE_SCHEMES)
     aff = len(_REL_AFF.findall(hrefs))
     own = page.domain
+    kinds: dict[str, tuple[tuple[str, ...], bool, bool]] = {}  # most links share a few hosts
     for host, rest in _HOST_REST.findall(hrefs):
-        paths = _SHARE_HOSTS.get(host) or _SHARE_HOSTS.get(host.partition(".")[2])
+        kind = kinds.get(host)
+        if kind is None:
+            kind = kinds[host] = _host_kind(host)
+        paths, aff_host, amazon = kind
         if paths and rest.startswith(paths):
             share += 1
-        elif host.endswith(_AFF_HOSTS) or rest.startswith(_AFF_PATHS) or ("amazon." in host and "tag=" in rest):
+        elif aff_host or rest.startswith(_AFF_PATHS) or (amazon and "tag=" in rest):
             aff += 1
         elif own and "=" in rest and _AFF_PARAM.search(rest) and registrable_domain(host) != own:
             aff += 1  # ?ref= on an own-site link is navigation tracking, not an affiliate deal
@@ -423,6 +431,12 @@ def _html_signs(page: Page) -> dict[str, float]:
         "template.rating_markup": float(rating),
         "template.faq_schema": float(any("FAQPage" in _types(obj) for obj in page.json_ld)),
     }
+
+
+def _host_kind(host: str) -> tuple[tuple[str, ...], bool, bool]:
+    """(share-dialog path prefixes, affiliate network?, Amazon?) of a link host (no "www.")."""
+    paths = _SHARE_HOSTS.get(host) or _SHARE_HOSTS.get(host.partition(".")[2]) or ()
+    return paths, host.endswith(_AFF_HOSTS), "amazon." in host
 
 
 def _types(obj: dict) -> set[str]:

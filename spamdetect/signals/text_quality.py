@@ -20,7 +20,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 from itertools import compress, repeat
-from operator import contains, not_
+from operator import contains, itemgetter, lt, mul, not_
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +62,10 @@ STOPWORDS_PATH = Path(__file__).resolve().parent.parent / "data" / "tq_stopwords
 _BULLETS = ("•", "·", "‣", "▪", "▫", "◦", "●", "○", "■", "□", "►", "▶", "➤", "➢", "✓", "✔", "- ", "* ", "– ")
 # C4 keeps lines ending in . ? ! " ' ; closing quotes and CJK full stops are the same thing elsewhere.
 _TERMINAL = (".", "?", "!", '"', "'", "”", "’", "»", "«", "。", "！", "？", "」", "』")
-_ELLIPSES = ("...", "…")
+_BULLET_CHARS = tuple(b for b in _BULLETS if len(b) == 1)
+_BULLET_PAIRS = tuple(b for b in _BULLETS if len(b) == 2)
+# features() counts bullets and terminal marks per character; that is exact only while this holds
+assert not {b[0] for b in _BULLET_PAIRS} & set(_BULLET_CHARS) and all(len(t) == 1 for t in _TERMINAL)
 _ALPHA = re.compile(r"[^\W\d_]")  # a letter in any script
 _HASH_MUL = np.uint64(1_000_003)  # n-gram rolling hash; uint64 wrap-around is intended
 _HASH_MUL2 = np.uint64(0x9E3779B97F4A7C15)
@@ -91,11 +94,11 @@ def stopword_ratio(tokens: list[str], counts: Counter | None = None) -> float:
     return best / len(tokens)
 
 
-def _non_alpha_tokens(tokens: list[str]) -> int:
-    """Tokens without a letter: pure digits, plus the rare '10-12' / '1'000' checked one by one."""
-    digits = sum(map(str.isdigit, tokens))
-    odd = compress(tokens, map(not_, map(str.isalnum, tokens)))  # tokens holding ' ’ - or _
-    return digits + sum(1 for t in odd if not _ALPHA.search(t))
+def _non_alpha_tokens(counts: Counter) -> int:
+    """Tokens without a letter (``counts``: token -> occurrences): pure digits, plus the rare
+    '10-12' / '1'000' checked one by one. Each distinct word is tested once, not each token."""
+    maybe = compress(counts, map(not_, map(str.isalpha, counts)))  # all-letter words are most of them
+    return sum(counts[w] for w in maybe if w.isdigit() or (not w.isalnum() and not _ALPHA.search(w)))
 
 
 def dup_fracs(items: list[str]) -> tuple[float, float]:
@@ -190,13 +193,18 @@ def features(page: Page, *, max_lines: int = 5000, max_words: int = 20000,
         out["text_quality.ellipsis_per_word"] = (text.count("...") + text.count("…")) / n_words
 
     if n_lines:
-        # map() over str methods keeps these per-line counts in C
-        ell = sum(map(str.endswith, lines, repeat(_ELLIPSES)))
-        dots = sum(map(str.endswith, lines, repeat("...")))  # end in "." but are ellipses
-        out["text_quality.ellipsis_line_share"] = ell / n_lines
-        out["text_quality.bullet_line_share"] = sum(map(str.startswith, lines, repeat(_BULLETS))) / n_lines
-        out["text_quality.terminal_punct_line_share"] = (sum(map(str.endswith, lines, repeat(_TERMINAL)))
-                                                         - dots) / n_lines
+        # Each line's first and last characters as one string each (lines are non-empty): a
+        # str.count there per glyph replaces a startswith/endswith of a whole tuple per line.
+        firsts = "".join(map(itemgetter(0), lines))
+        lasts = "".join(map(itemgetter(-1), lines))
+        # lines ending in "...": "...\n" in the joined text (lines hold no newline), or the last line
+        dots = text.count("...\n") + lines[-1].endswith("...")
+        out["text_quality.ellipsis_line_share"] = (lasts.count("…") + dots) / n_lines
+        # two-character bullets ("- ") start with no one-character bullet, so no line counts twice
+        pairs = sum(text.count("\n" + b) + text.startswith(b) for b in _BULLET_PAIRS if b[0] in firsts)
+        out["text_quality.bullet_line_share"] = (sum(map(firsts.count, _BULLET_CHARS)) + pairs) / n_lines
+        # "..." ends in "." but is an ellipsis, not a full stop
+        out["text_quality.terminal_punct_line_share"] = (sum(map(lasts.count, _TERMINAL)) - dots) / n_lines
         low_lines: list[str] | None = None
         for name, key, probes in (("javascript_lines", "javascript", ("avascript", "avaScript", "AVASCRIPT")),
                                   ("cookie_lines", "cookie", ("ookie", "OOKIE")), ("curly_bracket_lines", "{", ("{",))):
@@ -208,8 +216,7 @@ def features(page: Page, *, max_lines: int = 5000, max_words: int = 20000,
                 n = sum(map(contains, low_lines, repeat(key)))
             out[f"text_quality.{name}"] = float(n)
         # lines are whitespace-normalised, so a line's word count is its spaces + 1
-        spaces = Counter(map(str.count, lines, repeat(" ")))
-        short = sum(c for k, c in spaces.items() if k < short_line_words - 1)
+        short = sum(map(lt, map(str.count, lines, repeat(" ")), repeat(short_line_words - 1)))
         out["text_quality.short_line_share"] = short / n_lines
         out["text_quality.dup_line_frac"], out["text_quality.dup_line_char_frac"] = dup_fracs(lines)
         out["text_quality.main_text_ratio"] = min(1.0, len(page.main_text) / len(text)) if text else NAN
@@ -220,10 +227,12 @@ def features(page: Page, *, max_lines: int = 5000, max_words: int = 20000,
     if paras:
         out["text_quality.dup_para_frac"] = dup_fracs(paras)[0]
     if body:
-        out["text_quality.mean_word_len"] = sum(map(len, body)) / len(body)
-        out["text_quality.alpha_word_share"] = 1.0 - _non_alpha_tokens(body) / len(body)
-        full = len(body) == len(page.main_words)  # the shared Counter covers untruncated bodies only
-        out["text_quality.stopword_ratio"] = stopword_ratio(body, page.main_word_counts if full else None)
+        # the shared Counter covers untruncated bodies only
+        counts = page.main_word_counts if len(body) == len(page.main_words) else Counter(body)
+        # per distinct word, weighted by its count: a few hundred words instead of a thousand tokens
+        out["text_quality.mean_word_len"] = sum(map(mul, map(len, counts), counts.values())) / len(body)
+        out["text_quality.alpha_word_share"] = 1.0 - _non_alpha_tokens(counts) / len(body)
+        out["text_quality.stopword_ratio"] = stopword_ratio(body, counts)
     if len(body) >= min_ngram_words:
         stats = NgramStats(body)
         for n in (2, 3, 4):
