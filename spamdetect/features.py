@@ -20,7 +20,7 @@ from spamdetect.page import Page
 
 
 def _present(value) -> bool:
-    if value is None:
+    if value is None or value is pd.NaT:  # a frame's missing crawl date is NaT, which no date arithmetic takes
         return False
     if isinstance(value, float) and math.isnan(value):
         return False

@@ -122,3 +122,18 @@ def test_reason_contributions_match_one_predict_per_perturbed_row(small):
         drop = score(row[None, :])[0] - score(occluded[None, :])[0]
         gain = score(inserted[None, :])[0] - score(ref[None, :])[0]
         assert got[group] == max(drop, gain)
+
+
+def test_a_missing_crawl_date_in_a_frame_scores_like_no_crawl_date():
+    """pandas gives NaT for a missing date; it must not reach the date arithmetic (it once emptied rows)."""
+    import pandas as pd
+
+    from spamdetect.features import page_features, page_from_row
+
+    html = ("<html><head><title>Council votes on budget</title></head><body><h1>Council votes on budget</h1>"
+            "<p>Published March 5, 2021. The council voted on Tuesday to approve the 2021 budget after a long "
+            "debate about schools and roads.</p></body></html>")
+    with_nat = page_features(page_from_row({"url": "https://example.org/a", "html": html, "crawl_date": pd.NaT}))
+    without = page_features(page_from_row({"url": "https://example.org/a", "html": html, "crawl_date": None}))
+    assert with_nat == pytest.approx(without, nan_ok=True)
+    assert not all(v != v for v in with_nat.values())
