@@ -122,8 +122,21 @@ def feature_columns(families: list[str] | None, names: list[str] | None = None) 
 def test_metrics(data: Data, test: np.ndarray, p_test: np.ndarray, threshold: float) -> dict[str, float]:
     """``compute_metrics`` on the test rows, with family, variant and mode breakdowns."""
     t = data.df[test]
-    return compute_metrics(data.y[test], p_test, threshold, family=t["family"].to_numpy(),
-                           variant=t["variant"].to_numpy(), mode=t["mode"].to_numpy())
+    metrics = compute_metrics(data.y[test], p_test, threshold, family=t["family"].to_numpy(),
+                              variant=t["variant"].to_numpy(), mode=t["mode"].to_numpy())
+    metrics["recall_at_real_fpr_1pct"] = recall_at_real_fpr(data.y[test], p_test, (t["variant"] == "legit").to_numpy())
+    return metrics
+
+
+def recall_at_real_fpr(y: np.ndarray, p: np.ndarray, real_legit: np.ndarray, fpr: float = 0.01) -> float:
+    """Farm recall at the cut that calls at most ``fpr`` of the real legitimate pages farm: one point of
+    the ROC curve, so scorers whose own thresholds transfer differently are compared on equal terms."""
+    legit = np.sort(np.asarray(p, float)[real_legit])[::-1]
+    if not len(legit):
+        return float("nan")
+    k = int(np.floor(fpr * len(legit)))  # pages allowed at or above the cut
+    cut = np.nextafter(legit[k], np.inf) if k < len(legit) else -np.inf
+    return float((np.asarray(p, float)[y == 1] >= cut).mean())
 
 
 def fit_and_evaluate(data: Data, train: np.ndarray, test: np.ndarray, val: np.ndarray | None = None, *,
