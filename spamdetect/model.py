@@ -6,7 +6,9 @@ a default threshold chosen on validation data, and page-specific reasons.
 
 from __future__ import annotations
 
+
 import math
+import os
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -273,8 +275,11 @@ class TrustModel:
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written beside and renamed: a process loading the model meanwhile sees the old file or the new one.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         joblib.dump({"pipeline": self.pipeline, "threshold": self.threshold, "reference": self.reference,
-                     "meta": self.meta}, path, compress=("xz", 6))  # xz: the shipped file stays under 2 MB
+                     "meta": self.meta}, tmp, compress=("xz", 6))  # xz: the shipped file stays under 2 MB
+        os.replace(tmp, path)
         return path
 
     @classmethod
