@@ -6,7 +6,6 @@ a default threshold chosen on validation data, and page-specific reasons.
 
 from __future__ import annotations
 
-
 import math
 import os
 import time
