@@ -268,6 +268,24 @@ def section_generalisation(runs: pd.DataFrame, figs: Path) -> list[str]:
             "recall seen": [metric(runs, FULL, "recall_family_" + n.removeprefix("generalisation-lofo-")) for n in lofo],
         }, "Recall on a farm family never seen in training", figs / "lofo.png")
         out += [f"![lofo](figures/{path.name})", ""]
+        tfidf = [n for n in lofo if f"baseline-tfidf-lofo-{n.removeprefix('generalisation-lofo-')}" in runs.index]
+        if tfidf:
+            out += ["The strongest baseline under the same protocol (`baseline-tfidf-lofo-<family>`: TF-IDF + logistic "
+                    "regression on the page text), against the model:", ""]
+            rows = []
+            for n in tfidf:
+                fam = n.removeprefix("generalisation-lofo-")
+                b = f"baseline-tfidf-lofo-{fam}"
+                rows.append({"held-out family": fam, "model roc_auc": fmt(metric(runs, n, "roc_auc")),
+                             "tfidf roc_auc": fmt(metric(runs, b, "roc_auc")),
+                             "model recall@1%": fmt(metric(runs, n, "recall_at_real_fpr_1pct")),
+                             "tfidf recall@1%": fmt(metric(runs, b, "recall_at_real_fpr_1pct")),
+                             "model fpr_real_legit": fmt(metric(runs, n, "fpr_real_legit")),
+                             "tfidf fpr_real_legit": fmt(metric(runs, b, "fpr_real_legit"))})
+            cols = list(rows[0])
+            mean = {c: fmt(np.nanmean([float(r[c]) for r in rows])) for c in cols[1:]}
+            rows.append({"held-out family": "**mean**", **mean})
+            out += [md_table(rows, cols), ""]
     if modes:
         out += ["Train on one rendering, test on the other (`model-full` trains on both):", "",
                 md_table(metric_rows(runs, modes), _columns()), ""]

@@ -23,7 +23,8 @@ STEPS = {
     "baselines": lambda d, a: (baselines.run_model(d, a.seed), baselines.run_baselines(d, seed=a.seed, workers=a.workers)),
     "ablations": lambda d, a: ablations.run_ablations(d, a.seed),
     "generalisation": lambda d, a: (generalisation.leave_one_family_out(d, a.seed), generalisation.across_modes(d, a.seed),
-                                    generalisation.leave_one_source_out(d, a.seed)),
+                                    generalisation.leave_one_source_out(d, a.seed),
+                                    generalisation.tfidf_leave_one_family_out(d, a.seed)),
     "learning_curve": lambda d, a: learning_curve.run_learning_curve(d, a.seed),
     "robustness": lambda d, a: robustness.run_robustness(d, a.seed),
     "operating_points": lambda d, a: operating_points.run_operating_points(d, a.seed),  # after baselines: reuses model-full
