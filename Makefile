@@ -22,7 +22,7 @@ test: install
 # Score a sample crawl with the shipped model; with the corpus present, also train and record a run.
 demo: install
 	@mkdir -p $(OUT)
-	$(BIN)/spamdetect score data/sample $(wildcard $(CORPUS)/commoncrawl-sample/*.warc.gz) -o $(OUT)/demo-scores.jsonl --workers 2
+	$(BIN)/spamdetect score data/sample $(wildcard $(CORPUS)/commoncrawl-sample/*.warc.gz) -o $(OUT)/demo-scores.jsonl --workers 2 --overwrite
 	$(BIN)/python -m spamdetect.summary $(OUT)/demo-scores.jsonl
 	$(BIN)/spamdetect sites $(OUT)/demo-scores.jsonl -o $(OUT)/demo-sites.csv --html $(OUT)/demo-sites.html --blocklist $(OUT)/demo-blocklist.txt
 	@if [ -f "$(CORPUS)/htmldate/pages.jsonl" ]; then \
