@@ -131,12 +131,17 @@ def test_metrics(data: Data, test: np.ndarray, p_test: np.ndarray, threshold: fl
 def recall_at_real_fpr(y: np.ndarray, p: np.ndarray, real_legit: np.ndarray, fpr: float = 0.01) -> float:
     """Farm recall at the cut that calls at most ``fpr`` of the real legitimate pages farm: one point of
     the ROC curve, so scorers whose own thresholds transfer differently are compared on equal terms."""
-    legit = np.sort(np.asarray(p, float)[real_legit])[::-1]
-    if not len(legit):
+    p = np.asarray(p, float)
+    if not np.any(real_legit):
         return float("nan")
-    k = int(np.floor(fpr * len(legit)))  # pages allowed at or above the cut
-    cut = np.nextafter(legit[k], np.inf) if k < len(legit) else -np.inf
-    return float((np.asarray(p, float)[y == 1] >= cut).mean())
+    return float((p[y == 1] >= cut_at_fpr(p[real_legit], fpr)).mean())
+
+
+def cut_at_fpr(p_legit: np.ndarray, fpr: float) -> float:
+    """The lowest threshold that calls at most ``fpr`` of these legitimate pages farm."""
+    s = np.sort(np.asarray(p_legit, float))[::-1]
+    k = int(np.floor(fpr * len(s)))  # pages allowed at or above the cut
+    return float(np.nextafter(s[k], np.inf)) if k < len(s) else float("-inf")
 
 
 def fit_and_evaluate(data: Data, train: np.ndarray, test: np.ndarray, val: np.ndarray | None = None, *,

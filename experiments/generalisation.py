@@ -28,16 +28,22 @@ def _run(data: Data, name: str, train, test, val, params: dict, seed: int) -> di
     return res.metrics
 
 
-def leave_one_family_out(data: Data, seed: int = 0) -> dict[str, dict]:
+def family_out_masks(data: Data):
+    """(family, train, val, test) per farm family: train and validation without it, tested on its
+    test farms plus every legitimate test page."""
     df = data.df
     legit = (df["label"] == 0).to_numpy()
     tr, va, te = data.mask("train"), data.mask("val"), data.mask("test")
-    out = {}
     for fam in sorted(df.loc[df["label"] == 1, "family"].unique()):
         is_fam = (df["family"] == fam).to_numpy()
+        yield fam, tr & ~is_fam, va & ~is_fam, te & (is_fam | legit)
+
+
+def leave_one_family_out(data: Data, seed: int = 0) -> dict[str, dict]:
+    out = {}
+    for fam, train, val, test in family_out_masks(data):
         name = f"generalisation-lofo-{fam}"
-        out[name] = _run(data, name, tr & ~is_fam, te & (is_fam | legit), va & ~is_fam,
-                         {"setting": "leave one family out", "held_out": fam}, seed)
+        out[name] = _run(data, name, train, test, val, {"setting": "leave one family out", "held_out": fam}, seed)
     return out
 
 
@@ -70,15 +76,11 @@ def tfidf_leave_one_family_out(data: Data, seed: int = 0) -> dict[str, dict]:
     from experiments.baselines import doc_texts, tfidf_scores
     from experiments.common import evaluate_scores
 
-    df = data.df
-    legit = (df["label"] == 0).to_numpy()
-    tr, va, te = data.mask("train"), data.mask("val"), data.mask("test")
     texts = doc_texts(data)
     out = {}
-    for fam in sorted(df.loc[df["label"] == 1, "family"].unique()):
-        is_fam = (df["family"] == fam).to_numpy()
+    for fam, train, val, test in family_out_masks(data):
         name = f"baseline-tfidf-lofo-{fam}"
-        res = evaluate_scores(data, tfidf_scores(data, texts, tr & ~is_fam, seed), va & ~is_fam, te & (is_fam | legit))
+        res = evaluate_scores(data, tfidf_scores(data, texts, train, seed), val, test)
         say(summary_line(name, res.metrics))
         log_result(name, res.metrics, {"setting": "leave one family out", "held_out": fam, "baseline_type": "score",
                                        "threshold": res.threshold, "seed": seed}, data=data, kind="generalisation")

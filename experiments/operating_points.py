@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from experiments.common import Data, data_from_args, fit_and_evaluate, log_result, parser, say, work_dir
+from experiments.common import Data, cut_at_fpr, data_from_args, fit_and_evaluate, log_result, parser, say, work_dir
 from spamdetect.model import TrustModel
 
 PRECISION_TARGETS = (0.95, 0.99, 0.995)
@@ -26,13 +26,6 @@ def threshold_for_precision(y: np.ndarray, p: np.ndarray, target: float) -> floa
     precision = tp / np.arange(1, len(p) + 1)
     ok = np.flatnonzero(precision >= target)
     return float(p[order][ok.max()]) if len(ok) else 1.0 + 1e-9
-
-
-def threshold_for_fpr(p_legit: np.ndarray, target: float) -> float:
-    """The lowest threshold calling at most ``target`` of the real legitimate pages farm."""
-    s = np.sort(p_legit)[::-1]
-    k = int(np.floor(target * len(s)))  # at most k pages may sit at or above the threshold
-    return float(np.nextafter(s[k], 1.0)) if k < len(s) else 0.0
 
 
 def at(y: np.ndarray, p: np.ndarray, real_legit: np.ndarray, t: float) -> dict[str, float]:
@@ -51,7 +44,7 @@ def operating_points(data: Data, model: TrustModel) -> pd.DataFrame:
     rows = [{"target": "default (FPR <= 0.75% on validation legit)", "threshold": model.threshold}]
     rows += [{"target": f"precision >= {t}", "threshold": threshold_for_precision(y_val, p_val, t)}
              for t in PRECISION_TARGETS]
-    rows += [{"target": f"fpr_real_legit <= {t}", "threshold": threshold_for_fpr(p_val[real_val], t)}
+    rows += [{"target": f"fpr_real_legit <= {t}", "threshold": max(cut_at_fpr(p_val[real_val], t), 0.0)}
              for t in FPR_TARGETS]
     for r in rows:
         r.update({f"test_{k}": v for k, v in at(y_test, p_test, real_test, r["threshold"]).items()})
