@@ -29,7 +29,7 @@ from itertools import islice
 
 from spamdetect.model import TrustModel
 from spamdetect.page import Page
-from spamdetect.readers import Record, _parse_date
+from spamdetect.readers import Record, parse_date
 
 FIELDS = ("id", "url", "trust", "label", "reasons", "error")
 
@@ -141,7 +141,7 @@ def _as_record(row: dict | Record, index: int) -> Record:
     elif isinstance(raw_date, date):
         crawl_date = datetime(raw_date.year, raw_date.month, raw_date.day)
     elif isinstance(raw_date, str) and raw_date:
-        crawl_date = _parse_date(raw_date)
+        crawl_date = parse_date(raw_date)
         if crawl_date is None:
             notes.append(f"unparseable crawl_date {raw_date!r}")
     else:

@@ -157,7 +157,7 @@ def _charset_of(content_type: str | None) -> str | None:
     return m.group(1) if m else None
 
 
-def _parse_date(value: str | None) -> datetime | None:
+def parse_date(value: str | None) -> datetime | None:
     """ISO 8601 (WARC-Date), else a date string with an explicit year; None when unparseable."""
     if not value:
         return None
@@ -494,7 +494,7 @@ def _truncated_msg(record, offset: int) -> str:
 
 
 def _load_warc(raw: RawRecord) -> Record:
-    crawl_date = _parse_date(raw.date)
+    crawl_date = parse_date(raw.date)
     notes = [] if crawl_date or not raw.date else [f"unparseable WARC-Date {raw.date!r}"]
     cut = raw.full_size is not None
     if cut:
@@ -551,7 +551,7 @@ def _jsonl_record(line: bytes, default_id: str, src: str) -> Record:
     if url is not None and not isinstance(url, str):
         return Record(rid, None, f"'url' must be a string, got {type(url).__name__}", src)
     raw_date = row.get("crawl_date")
-    crawl_date = _parse_date(raw_date) if isinstance(raw_date, str) else None
+    crawl_date = parse_date(raw_date) if isinstance(raw_date, str) else None
     if isinstance(html, str):
         page = _html_page(html, [], url=url, crawl_date=crawl_date, id=rid)
     else:

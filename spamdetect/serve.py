@@ -46,14 +46,14 @@ def package_model(model_path: Path | None = None, into: Path | None = None) -> P
     requirements = tracking.pip_requirements()
     model_sha = hashlib.sha256(model_path.read_bytes()).hexdigest()
     digest = hashlib.sha256(model_sha.encode())
-    digest.update(json.dumps([signature.to_dict(), requirements, tracking._ENTRY_SCRIPT]).encode())
+    digest.update(json.dumps([signature.to_dict(), requirements, tracking.ENTRY_SCRIPT]).encode())
     target = Path(into or config.build_dir() / "serve") / f"pyfunc-{digest.hexdigest()[:16]}"
     if (target / "MLmodel").is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".packaging-") as scratch:
         entry = Path(scratch) / "spamdetect_pyfunc.py"
-        entry.write_text(tracking._ENTRY_SCRIPT)
+        entry.write_text(tracking.ENTRY_SCRIPT)
         staged = Path(scratch) / "model"
         mlflow.pyfunc.save_model(
             path=str(staged),

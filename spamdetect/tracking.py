@@ -373,7 +373,7 @@ def log_training_run(
         # "Models from code": MLflow stores this tiny script instead of a cloudpickle of the
         # wrapper, and runs it at load time to get the python model.
         entry = tmp / "spamdetect_pyfunc.py"
-        entry.write_text(_ENTRY_SCRIPT)
+        entry.write_text(ENTRY_SCRIPT)
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=str(entry),
@@ -396,7 +396,7 @@ def log_training_run(
         return run.info.run_id
 
 
-_ENTRY_SCRIPT = """\
+ENTRY_SCRIPT = """\
 # Entry point of the spamdetect MLflow model (models-from-code); needs spamdetect importable.
 import mlflow
 
