@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import re
 
-from spamdetect.page import LinkBlock, Page, normalize_space
+from spamdetect.page import LinkBlock, Page, normalize_many, normalize_space
 
 # ---------------------------------------------------------------------------------------
 # Labels. Anchored on the whole (short) line; an optional trailing colon/arrow/count is allowed.
@@ -180,13 +180,15 @@ def is_label(line: str) -> bool:
 def _label_nodes(body, labels: dict[str, str], max_nodes: int):
     """(node, label) for elements whose whole text is one of ``labels`` (lower-cased key -> label)."""
     found: dict[str, list] = {}
-    # Real headings first: one cheap tag query, then a text check per heading.
-    for node in body.css(_HEADING_SELECTOR)[:max_nodes]:
-        text = node.text()
-        if len(text) <= 80:
-            key = normalize_space(text).lower()
-            if key in labels:
-                found.setdefault(key, []).append(node)
+    # Real headings first: one cheap tag query, then a text check per heading (the short texts
+    # normalised in one pass rather than a regex call each).
+    heads = body.css(_HEADING_SELECTOR)[:max_nodes]
+    texts = [node.text() for node in heads]
+    short = [i for i, text in enumerate(texts) if len(text) <= 80]
+    for i, key in zip(short, normalize_many([texts[i] for i in short])):
+        key = key.lower()
+        if key in labels:
+            found.setdefault(key, []).append(heads[i])
     # Labels set in plain span/div/li: text search, only for labels not found as headings.
     for key, label in labels.items():
         if key in found:

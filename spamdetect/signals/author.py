@@ -28,8 +28,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
+from functools import lru_cache
 from itertools import accumulate, count
 from operator import add
+
+import ahocorasick
 
 from spamdetect.page import Page, normalize_space, words
 
@@ -335,11 +338,32 @@ def _find_all(text: str, ch: str, limit: int) -> list[int]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _automaton() -> ahocorasick.Automaton:
+    """All needles the scan looks for, matched in one Aho-Corasick pass instead of a find() loop each."""
+    auto = ahocorasick.Automaton()
+    needles = (_INTRO_NEEDLES + _HOBBY_NEEDLES + _HIPSTER_NEEDLES + _HEADING_NEEDLES + _COUNTER_PHRASES
+               + tuple(n for needles, _ in _WRITER_KINDS for n in needles))
+    for needle in needles:
+        auto.add_word(needle, needle)
+    auto.make_automaton()
+    return auto
+
+
+def _needle_offsets(low: str) -> dict[str, list[int]]:
+    """Start offsets of every occurrence (overlapping ones too, as a find() loop sees them) by needle."""
+    at: dict[str, list[int]] = {}
+    for end, needle in _automaton().iter(low):
+        at.setdefault(needle, []).append(end - len(needle) + 1)
+    return at
+
+
 class _Scan:
     """The page text scanned once for bio evidence; per-line hits are kept as line indices."""
 
     def __init__(self, lines: list[str], text: str) -> None:
         self.lines, self.text, self.low = lines, text, text.lower()
+        self._at = _needle_offsets(self.low)
         self._starts: list[int] | None = None  # line start offsets, built on the first hit
         self.anchors: set[int] = set()
         self.fields: list[tuple[int, str]] = []  # (line, key) of "Label: value" pairs
@@ -362,11 +386,8 @@ class _Scan:
     def _hits(self, needles: tuple[str, ...], limit: int = 50) -> list[int]:
         """Offsets in the lower-cased text where one of ``needles`` occurs (at most ``limit``)."""
         out: list[int] = []
-        for needle in needles:
-            i = self.low.find(needle)
-            while i != -1 and len(out) < limit:
-                out.append(i)
-                i = self.low.find(needle, i + 1)
+        for needle in needles:  # needle by needle, each in text order, as a find() loop per needle
+            out += self._at.get(needle, ())[:limit - len(out)]
         return out
 
     def _confirmed(self, needles: tuple[str, ...], rx: re.Pattern | None, before: int, after: int) -> set[int]:
@@ -402,10 +423,9 @@ class _Scan:
             if key in _ANCHOR_KEYS or (key in _ANCHOR_START_KEYS and at_line_start):
                 self.anchors.add(line)
         for phrase in _COUNTER_PHRASES:
-            i = self.low.find(phrase)
-            if i != -1:
+            if phrase in self._at:
                 self.counters.add(phrase)
-                self.counter_lines.add(self.line_of(i))
+                self.counter_lines.add(self.line_of(self._at[phrase][0]))
 
     def _headings(self, max_chars: int = 80) -> None:
         for i in {self.line_of(j) for j in self._hits(_HEADING_NEEDLES)}:

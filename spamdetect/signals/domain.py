@@ -150,15 +150,16 @@ def _name_score(name: str, label: str) -> float:
     """1.0 when one contains the other, else the longest common run as a share of the label."""
     if name in label or label in name:
         return 1.0
-    best, prev = 0, [0] * (len(label) + 1)  # longest common substring; names are short
-    for a in name:
-        cur = [0] * (len(label) + 1)
-        for j, b in enumerate(label, 1):
-            if a == b:
-                cur[j] = prev[j - 1] + 1
-                best = max(best, cur[j])
-        prev = cur
-    return best / len(label)
+    # Longest common substring: a run of length k exists if one of k+1 does, so binary-search k
+    # with ``in`` tests of the label's runs (C string search, not a Python DP over both strings).
+    lo, hi = 0, min(len(name), len(label))
+    while lo < hi:
+        k = (lo + hi + 1) // 2
+        if any(label[j:j + k] in name for j in range(len(label) - k + 1)):
+            lo = k
+        else:
+            hi = k - 1
+    return lo / len(label)
 
 
 def site_name_match(page: Page, labels: list[str], *, min_chars: int = 3) -> float:

@@ -59,7 +59,9 @@ _SCRIPTS = {  # dominant-script detection by Unicode block; enough to tell Latin
     "thai": re.compile(r"[\u0e00-\u0e7f]"),
     "indic": re.compile(r"[\u0900-\u0dff]"),
 }
-_LETTER = re.compile(r"[^\W\d_]")
+# Letters are counted as what is left after deleting the rest: one string, not a list of characters.
+_NOT_LETTER = re.compile(r"[\W\d_]+")
+_NOT_LATIN = re.compile(r"[^A-Za-z\u00c0-\u024f]+")  # complement of _SCRIPTS["latin"]
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
@@ -76,10 +78,11 @@ def _stem_counts(tokens: Counter) -> Counter:
     """Content-word stems with counts: stop words and numbers dropped, Latin words cut to 6 letters, CJK as bigrams."""
     stop, _ = _stopwords()
     out: Counter = Counter()
+    cjk = _CJK.search(" ".join(tokens)) is not None  # one scan; most stories have no CJK at all
     for tok, n in tokens.items():  # distinct tokens only: far fewer than the running text
         if tok in stop or tok.isdigit():
             continue
-        if _CJK.search(tok):
+        if cjk and _CJK.search(tok):
             for i in range(max(1, len(tok) - 1)):
                 out[tok[i:i + 2]] += n
         elif len(tok) >= 3:
@@ -104,7 +107,9 @@ def _stems(text: str) -> set[str]:
 def _story_vocabulary(page: Page, min_count: int) -> tuple[frozenset[str], int, int]:
     """Stems that carry the story (title and h1, plus prose stems seen ``min_count`` times),
     the number of prose content stems, and the number of prose words."""
-    tokens = Counter(words(page.main_text[:_MAX_STORY_CHARS]))
+    # the page's shared Counter when the story is short enough (read only)
+    short = len(page.main_text) <= _MAX_STORY_CHARS
+    tokens = page.main_word_counts if short else Counter(page.story_words(_MAX_STORY_CHARS))
     counts = _stem_counts(tokens)
     size = sum(counts.values())
     # A short story names its topic words once; a long one repeats them.
@@ -124,10 +129,10 @@ def _similarity(headline: str, vocab: frozenset[str]) -> float | None:
 def _script_and_lang(text: str) -> tuple[str | None, str | None]:
     """Dominant script (if >= 60% of letters) and, for Latin text, en/de/fr/es by function words."""
     sample = text[:_SCRIPT_SAMPLE]
-    letters = len(_LETTER.findall(sample))
+    letters = len(_NOT_LETTER.sub("", sample))
     if letters < 20:
         return None, None
-    latin = len(_SCRIPTS["latin"].findall(sample))
+    latin = len(_NOT_LATIN.sub("", sample))
     if latin < 0.6 * letters:  # rare: only then pay for the other scripts
         counts = {name: len(rx.findall(sample)) for name, rx in _SCRIPTS.items() if name != "latin"}
         script = max(counts, key=counts.get)
