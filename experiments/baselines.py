@@ -38,7 +38,7 @@ def worst_real_legit(data: Data, result, test: np.ndarray, n: int = N_WORST) -> 
     t = data.df[test].reset_index(drop=True)
     real = np.flatnonzero((t["variant"] == "legit").to_numpy())
     order = real[np.argsort(-result.p_test[real])][:n]
-    scored = result.model.score_features(data.F[np.flatnonzero(test)[order]])
+    scored = result.model.score_features(data.model_matrix(result.model, np.flatnonzero(test)[order]))
     return pd.DataFrame({
         "doc_id": t["doc_id"].iloc[order].to_numpy(), "url": t["url"].iloc[order].to_numpy(),
         "source": t["source"].iloc[order].to_numpy(), "mode": t["mode"].iloc[order].to_numpy(),

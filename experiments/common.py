@@ -29,8 +29,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
-from spamdetect import config, signals
+from spamdetect import config, signals, text_model
 from spamdetect.corpus.splits import assert_group_integrity
 from spamdetect.evaluate import choose_threshold, compute_metrics
 from spamdetect.model import TrustModel, train_model
@@ -55,7 +56,8 @@ class Data:
     """The labelled corpus (one row per document and mode) and its feature matrix, row-aligned."""
 
     df: pd.DataFrame
-    F: np.ndarray
+    F: np.ndarray  # signal matrix
+    T: sparse.csr_matrix  # the pages' hashed n-gram counts (``text_model.counts``): the text channel's input
     fingerprint: str
     scope: str  # "full", "quick" or "limit<N>": runs of different scopes are never compared
     feature_names: list[str] = field(default_factory=signals.feature_names)
@@ -72,8 +74,14 @@ class Data:
         return (self.df["split"] == split).to_numpy()
 
     def subset(self, rows: np.ndarray) -> "Data":
-        return Data(self.df[rows].reset_index(drop=True), self.F[rows], self.fingerprint, self.scope,
-                    self.feature_names)
+        return Data(self.df[rows].reset_index(drop=True), self.F[rows], self.T[np.flatnonzero(rows)],
+                    self.fingerprint, self.scope, self.feature_names)
+
+    def model_matrix(self, model: TrustModel, rows: np.ndarray) -> np.ndarray:
+        """The rows as ``model`` reads them: its signal columns, plus its text channel's score."""
+        rows = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
+        F = self.F[np.ix_(rows, feature_columns(model.featurizer.families, self.feature_names))]
+        return model.with_text(F, self.T[rows])
 
 
 def _stable_hash(s: str) -> float:
@@ -88,18 +96,19 @@ def load_data(*, limit: int | None = None, quick: bool = False, seed: int = 0, w
     """
     from spamdetect.corpus.build import build_corpus
     from spamdetect.corpus.build import fingerprint as corpus_fingerprint
-    from spamdetect.train import corpus_features
+    from spamdetect.train import corpus_features, corpus_text_counts
 
     df = build_corpus(seed=seed, limit=limit, workers=workers, progress=False)
     fp = corpus_fingerprint(df)
     F = corpus_features(df, fp, workers=workers)
+    T = corpus_text_counts(df, fp, workers=workers)
     scope = f"limit{limit}" if limit else "full"
     if quick:
         groups = sorted(set(df["group"]), key=lambda g: _stable_hash(f"quick|{g}"))[:QUICK_GROUPS]
         keep = df["group"].isin(set(groups)).to_numpy()
-        df, F = df[keep], F[keep]
+        df, F, T = df[keep], F[keep], T[np.flatnonzero(keep)]
         scope = "quick" if not limit else f"quick-limit{limit}"
-    return Data(df.reset_index(drop=True), F, fp, scope)
+    return Data(df.reset_index(drop=True), F, T, fp, scope)
 
 
 # ----- the spamdetect model ---------------------------------------------------------------------
@@ -145,10 +154,10 @@ def cut_at_fpr(p_legit: np.ndarray, fpr: float) -> float:
 
 
 def fit_and_evaluate(data: Data, train: np.ndarray, test: np.ndarray, val: np.ndarray | None = None, *,
-                     families: list[str] | None = None, seed: int = 0) -> Result:
+                     families: list[str] | None = None, text: bool = True, seed: int = 0) -> Result:
     """Train the shipped model (``train_model``) on ``train`` rows with only ``families`` (default:
-    all), threshold on ``val`` rows (default: the standard validation split outside train/test),
-    and evaluate on ``test`` rows."""
+    all) and, unless ``text=False``, the text channel; threshold on ``val`` rows (default: the
+    standard validation split outside train/test), and evaluate on ``test`` rows."""
     train, test = np.asarray(train, bool), np.asarray(test, bool)
     if val is None:
         val = data.mask("val") & ~train & ~test
@@ -158,13 +167,29 @@ def fit_and_evaluate(data: Data, train: np.ndarray, test: np.ndarray, val: np.nd
     cols = feature_columns(families, data.feature_names)
     F = data.F[:, cols]
     y, groups = data.y, data.groups
+    fit = text_fit(data, train, seed) if text else None
     model = train_model(F[train], y[train], groups[train], F[val], y[val], families=families,
-                        max_fpr=MAX_FPR, random_state=seed)
-    p = model.farm_proba_features(F[test])
+                        max_fpr=MAX_FPR, text_fit=fit, text_val=data.T[np.flatnonzero(val)] if text else None,
+                        random_state=seed)
+    p = model.farm_proba_features(data.model_matrix(model, test))
     metrics = test_metrics(data, test, p, model.threshold)
     metrics["n_train"] = float(train.sum())
     metrics["fit_seconds"] = float(model.meta.get("fit_seconds", float("nan")))
     return Result(metrics, model, p, model.threshold)
+
+
+_TEXT_FITS: dict[tuple, text_model.TextFit] = {}
+
+
+def text_fit(data: Data, train: np.ndarray, seed: int = 0) -> text_model.TextFit:
+    """The text channel fitted on ``train`` rows; the ablations share one training set, so one fit
+    (kept for the process) serves all of them."""
+    key = (data.fingerprint, data.scope, seed, hashlib.sha256(np.packbits(train).tobytes()).hexdigest())
+    if key not in _TEXT_FITS:
+        rows = np.flatnonzero(train)
+        _TEXT_FITS.clear()  # one at a time: each holds a 2**19-wide model
+        _TEXT_FITS[key] = text_model.fit_channel(data.T[rows], data.y[rows], data.groups[rows], seed=seed)
+    return _TEXT_FITS[key]
 
 
 # ----- any other scorer -------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def at(y: np.ndarray, p: np.ndarray, real_legit: np.ndarray, t: float) -> dict[s
 
 def operating_points(data: Data, model: TrustModel) -> pd.DataFrame:
     val, test = data.mask("val"), data.mask("test")
-    p_val, p_test = model.farm_proba_features(data.F[val]), model.farm_proba_features(data.F[test])
+    p_val, p_test = (model.farm_proba_features(data.model_matrix(model, rows)) for rows in (val, test))
     y_val, y_test = data.y[val], data.y[test]
     real_val = (data.df["variant"][val] == "legit").to_numpy()
     real_test = (data.df["variant"][test] == "legit").to_numpy()

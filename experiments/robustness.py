@@ -48,7 +48,7 @@ def crossfit(data: Data, folds: int = FOLDS, seed: int = 0) -> tuple[np.ndarray,
         p[test], pred[test] = res.p_test, res.p_test >= res.threshold
         rows = np.flatnonzero(test & real)
         top = rows[np.argsort(-p[rows])][:N_WORST]
-        scored = res.model.score_features(data.F[top])
+        scored = res.model.score_features(data.model_matrix(res.model, top))
         worst.append(pd.DataFrame({
             "doc_id": data.df["doc_id"].iloc[top].to_numpy(), "url": data.df["url"].iloc[top].to_numpy(),
             "source": data.df["source"].iloc[top].to_numpy(), "mode": data.df["mode"].iloc[top].to_numpy(),

@@ -70,7 +70,7 @@ class SignalFeaturizer(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         names = self.feature_names_ if hasattr(self, "feature_names_") else signals.feature_names(self.families)
-        pages = _as_pages(X)
+        pages = as_pages(X)
         out = np.full((len(pages), len(names)), np.nan, dtype=np.float64)
         for i, page in enumerate(pages):
             if page is None:
@@ -86,7 +86,8 @@ class SignalFeaturizer(TransformerMixin, BaseEstimator):
         return np.asarray(signals.feature_names(self.families), dtype=object)
 
 
-def _as_pages(X) -> list[Page | None]:
+def as_pages(X) -> list[Page | None]:
+    """Pages from a DataFrame, a list of record dicts or Pages, or one Page; None for an unreadable record."""
     if isinstance(X, pd.DataFrame):
         rows: Iterable[dict] = X.to_dict("records")
     elif isinstance(X, Page):
@@ -95,7 +96,7 @@ def _as_pages(X) -> list[Page | None]:
         rows = X
     pages: list[Page | None] = []
     for row in rows:
-        if isinstance(row, Page):
+        if row is None or isinstance(row, Page):
             pages.append(row)
             continue
         try:
@@ -109,6 +110,31 @@ def pool_context() -> multiprocessing.context.BaseContext:
     """Worker processes start from a fork server, not by forking this process: a process that has
     already run the model holds OpenMP threads, and a forked copy of it can hang on its first predict."""
     return multiprocessing.get_context("forkserver")
+
+
+def _words_chunk(rows: list[dict]) -> list[list[str]]:
+    from spamdetect.text_model import page_words
+
+    out = []
+    for page in as_pages(rows):
+        try:
+            out.append(page_words(page) if page is not None else [])
+        except Exception:  # noqa: BLE001 - a page that cannot be read has no words to learn from
+            out.append([])
+    return out
+
+
+def featurize_words(df: pd.DataFrame, *, workers: int = 1, chunk: int = 128) -> list[list[str]]:
+    """Each row's words as the text channel reads them (``text_model.page_words``), in parallel."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    cols = [c for c in ("id", "url", "html", "text", "crawl_date") if c in df.columns]
+    records = df[cols].to_dict("records")
+    jobs = [records[i:i + chunk] for i in range(0, len(records), chunk)]
+    if workers <= 1:
+        return [d for job in jobs for d in _words_chunk(job)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
+        return [d for part in pool.map(_words_chunk, jobs) for d in part]
 
 
 def _featurize_chunk(args) -> np.ndarray:

@@ -16,6 +16,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -23,6 +24,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 
 from spamdetect import reasons as reasons_mod
+from spamdetect import text_model
 from spamdetect.features import SignalFeaturizer, page_features, page_from_row
 from spamdetect.page import Page
 from spamdetect.tree_predict import FastCalibrated
@@ -77,17 +79,23 @@ class ModelColumns(TransformerMixin, BaseEstimator):
 
 def fit_pipeline(F: np.ndarray, y: np.ndarray, groups: np.ndarray, *, families: list[str] | None = None,
                  domain_lists: bool = False, calibration: str = "isotonic", folds: int = 5,
-                 **clf_params) -> Pipeline:
-    """Fit the calibrated classifier on a precomputed feature matrix and wrap it with its featurizer.
+                 text: text_model.TextFit | None = None, **clf_params) -> tuple[Pipeline, np.ndarray]:
+    """Fit the calibrated classifier on a precomputed signal matrix and wrap it with its featurizer.
 
-    Calibration folds are grouped by source article, so no story's variants calibrate its own score.
+    With ``text`` (the text channel fitted on the same rows) its cross-fitted score is the
+    classifier's last column. Returns the pipeline and the matrix the
+    classifier was fitted on. Calibration folds are grouped by source article, so no story's
+    variants calibrate its own score.
     """
     featurizer = SignalFeaturizer(families=families, domain_lists=domain_lists).fit()
+    if text is not None:
+        F = np.column_stack([F, text.cross_fitted])
+        featurizer = text_model.StackedFeaturizer(featurizer, text.model)
     select = ModelColumns(list(featurizer.get_feature_names_out()), UNMODELLED_FEATURES).fit(F)
     cv = list(GroupKFold(n_splits=folds).split(F, y, groups))
     clf = CalibratedClassifierCV(build_classifier(**clf_params), method=calibration, cv=cv)
     clf.fit(select.transform(F), y)
-    return Pipeline([("features", featurizer), ("select", select), ("clf", clf)])
+    return Pipeline([("features", featurizer), ("select", select), ("clf", clf)]), F
 
 
 def legit_reference(F: np.ndarray, y: np.ndarray, text_mode: np.ndarray) -> dict[str, np.ndarray]:
@@ -115,8 +123,24 @@ class TrustModel:
         return list(self.pipeline.named_steps["features"].get_feature_names_out())
 
     @property
-    def featurizer(self) -> SignalFeaturizer:
+    def featurizer(self) -> SignalFeaturizer | text_model.StackedFeaturizer:
         return self.pipeline.named_steps["features"]
+
+    @property
+    def text(self) -> Pipeline | None:
+        """The fitted text channel (text -> P(farm)), or None for a signals-only model."""
+        fz = self.featurizer
+        return fz.text if isinstance(fz, text_model.StackedFeaturizer) else None
+
+    def with_text(self, F: np.ndarray, counts: sparse.spmatrix | None) -> np.ndarray:
+        """The model's matrix from a signal matrix and the rows' n-gram counts: the text channel's
+        column appended when the model has one."""
+        text = self.text
+        if text is None:
+            return F
+        if counts is None:
+            raise ValueError("this model reads the page text: pass the rows' text_model.counts")
+        return np.column_stack([F, text_model.farm_scores_of_counts(text, counts)])
 
     # ----- probabilities ------------------------------------------------------------
 
@@ -149,8 +173,20 @@ class TrustModel:
         return state
 
     def features_of(self, page: Page) -> np.ndarray:
-        values = page_features(page, self.featurizer.families, self.featurizer.domain_lists)
-        return np.array([values.get(n, np.nan) for n in self.feature_names], dtype=np.float64)
+        """The model's feature row for one page (signals, then the text channel's score if any)."""
+        F = np.array([self._signal_row(page)], dtype=np.float64)
+        self._add_text_scores(F, [page])
+        return F[0]
+
+    def _signal_row(self, page: Page) -> list[float]:
+        fz = self.featurizer
+        values = page_features(page, fz.families, fz.domain_lists)
+        return [values.get(n, np.nan) for n in self.feature_names]
+
+    def _add_text_scores(self, F: np.ndarray, pages: list[Page]) -> None:
+        """Fill the text channel's column (the last) in place, in one call for all pages."""
+        if self.text is not None and len(pages):
+            F[:, -1] = text_model.farm_scores(self.text, [text_model.page_words(p) for p in pages])
 
     # ----- reasons --------------------------------------------------------------------
 
@@ -200,8 +236,10 @@ class TrustModel:
 
     # ----- scoring --------------------------------------------------------------------
 
-    def score_features(self, F: np.ndarray, *, with_reasons: bool = True) -> list[dict]:
-        """Trust, label and reasons for rows of a feature matrix."""
+    def score_features(self, F: np.ndarray, *, with_reasons: bool = True,
+                       docs: list[list[str]] | None = None) -> list[dict]:
+        """Trust, label and reasons for rows of a feature matrix (``docs``: the rows' words,
+        ``text_model.page_words``, to quote the text channel's farm-like words in the reasons)."""
         p = self.farm_proba_features(F) if len(F) else np.array([])
         contribs = self.contributions(F) if with_reasons else [{} for _ in range(len(F))]
         names = self.feature_names
@@ -209,11 +247,15 @@ class TrustModel:
         for i in range(len(F)):
             values = dict(zip(names, F[i]))
             label = FARM if p[i] >= self.threshold else TRUSTWORTHY
-            out.append({
-                "trust": round(float(1.0 - p[i]), 4),
-                "label": label,
-                "reasons": reasons_mod.explain(values, contribs[i], farm=label == FARM) if with_reasons else [],
-            })
+            reasons = []
+            if with_reasons:
+                details = None
+                if docs is not None and self.text is not None \
+                        and contribs[i].get("text_model", 0.0) >= reasons_mod.MIN_CONTRIBUTION:
+                    terms = text_model.top_terms(self.text, docs[i])
+                    details = {"text_model": ", ".join(f"'{t}'" for t in terms)} if terms else None
+                reasons = reasons_mod.explain(values, contribs[i], farm=label == FARM, details=details)
+            out.append({"trust": round(float(1.0 - p[i]), 4), "label": label, "reasons": reasons})
         return out
 
     def score_pages(self, pages: list[Page | None], *, with_reasons: bool = True) -> list[dict]:
@@ -224,11 +266,14 @@ class TrustModel:
                 errors[i] = "no page"
                 continue
             try:
-                rows.append(self.features_of(page))
+                rows.append(self._signal_row(page))
                 ok.append(i)
             except Exception as exc:  # noqa: BLE001 - isolate the failure to this record
                 errors[i] = f"signals failed: {type(exc).__name__}: {exc}"[:300]
-        scored = self.score_features(np.vstack(rows), with_reasons=with_reasons) if rows else []
+        F = np.array(rows, dtype=np.float64).reshape(len(rows), len(self.feature_names))
+        self._add_text_scores(F, [pages[i] for i in ok])
+        docs = [text_model.page_words(pages[i]) for i in ok] if self.text is not None else None
+        scored = self.score_features(F, with_reasons=with_reasons, docs=docs) if rows else []
         out: list[dict] = [{} for _ in pages]
         for i, result in zip(ok, scored):
             page = pages[i]
@@ -263,7 +308,7 @@ class TrustModel:
     def explain(self, page: Page) -> dict:
         """Score one page and show every signal's value and every group's contribution."""
         F = self.features_of(page)[None, :]
-        result = self.score_features(F)[0]
+        result = self.score_features(F, docs=[text_model.page_words(page)] if self.text is not None else None)[0]
         contrib = self.contributions(F)[0]
         return {**result, "threshold": self.threshold,
                 "features": dict(zip(self.feature_names, (None if math.isnan(v) else float(v) for v in F[0]))),
@@ -277,7 +322,7 @@ class TrustModel:
         # Written beside and renamed: a process loading the model meanwhile sees the old file or the new one.
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         joblib.dump({"pipeline": self.pipeline, "threshold": self.threshold, "reference": self.reference,
-                     "meta": self.meta}, tmp, compress=("xz", 6))  # xz: the shipped file stays under 2 MB
+                     "meta": self.meta}, tmp, compress=("xz", 6))  # xz: the shipped file (text channel included) stays near 4 MB
         os.replace(tmp, path)
         return path
 
@@ -292,23 +337,32 @@ def _isnan(v) -> bool:
 
 
 def train_model(F_train: np.ndarray, y_train: np.ndarray, groups_train: np.ndarray, F_val: np.ndarray,
-                y_val: np.ndarray, *, families: list[str] | None = None,
-                domain_lists: bool = False, max_fpr: float = 0.0075, **clf_params) -> TrustModel:
+                y_val: np.ndarray, *, families: list[str] | None = None, domain_lists: bool = False,
+                max_fpr: float = 0.0075, text_train: sparse.spmatrix | None = None,
+                text_val: sparse.spmatrix | None = None, text_fit: text_model.TextFit | None = None,
+                **clf_params) -> TrustModel:
     """Fit, calibrate and choose the default threshold: the lowest P(farm) cut whose false-positive
     rate on the validation legit pages (real and augmented) is at most ``max_fpr``, a margin under
-    the 1% target for real pages."""
+    the 1% target for real pages.
+
+    ``F_*`` are signal matrices; ``text_train``/``text_val`` the rows' n-gram counts
+    (``text_model.counts``): given, the model gets the text channel (``text_fit``: the channel
+    already fitted on these training rows, to share one fit between several models).
+    """
     from spamdetect.evaluate import choose_threshold
 
     t0 = time.time()
-    pipeline = fit_pipeline(F_train, y_train, groups_train, families=families, domain_lists=domain_lists,
-                            **clf_params)
+    if text_fit is None and text_train is not None:
+        text_fit = text_model.fit_channel(text_train, y_train, groups_train, seed=clf_params.get("random_state", 0))
+    pipeline, X_train = fit_pipeline(F_train, y_train, groups_train, families=families, domain_lists=domain_lists,
+                                     text=text_fit, **clf_params)
     names = list(pipeline.named_steps["features"].get_feature_names_out())
     text_col = names.index(TEXT_MODE_FEATURE) if TEXT_MODE_FEATURE in names else None
-    text_mode = F_train[:, text_col] == 1.0 if text_col is not None else np.zeros(len(F_train), bool)
-    model = TrustModel(pipeline, 0.5, legit_reference(F_train, y_train, text_mode))
-    p_val = model.farm_proba_features(F_val)
+    text_mode = X_train[:, text_col] == 1.0 if text_col is not None else np.zeros(len(X_train), bool)
+    model = TrustModel(pipeline, 0.5, legit_reference(X_train, y_train, text_mode))
+    p_val = model.farm_proba_features(model.with_text(F_val, text_val))
     model.threshold = float(choose_threshold(y_val, p_val, max_fpr=max_fpr))
     model.meta = {"families": families, "domain_lists": domain_lists, "max_fpr": max_fpr,
                   "clf_params": clf_params, "fit_seconds": round(time.time() - t0, 1),
-                  "n_train": int(len(y_train))}
+                  "n_train": int(len(y_train)), "text_channel": model.text is not None}
     return model

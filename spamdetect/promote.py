@@ -52,7 +52,8 @@ class HeldOut:
 
     ``featurize(families, domain_lists)`` returns the signal matrix of the rows (all signal
     columns, ``signals.feature_names()`` order) for one featurizer configuration; matrices are
-    cached so two models with the same configuration share one.
+    cached so two models with the same configuration share one. ``count_texts()`` returns the
+    rows' n-gram counts (``text_model.counts``) for models with a text channel.
     """
 
     name: str
@@ -61,6 +62,7 @@ class HeldOut:
     family: np.ndarray
     mode: np.ndarray
     featurize: Callable[[list[str] | None, bool], np.ndarray]
+    count_texts: Callable[[], object] | None = None
     seed: int | None = None
     fingerprint: str | None = None
     _cache: dict = field(default_factory=dict, repr=False)
@@ -74,11 +76,14 @@ class HeldOut:
         if key not in self._cache:
             self._cache[key] = self.featurize(fz.families, fz.domain_lists)
         F = self._cache[key]
-        names = signals.feature_names(fz.families)
-        if F.shape[1] == len(names):
+        if F.shape[1] != len(signals.feature_names(fz.families)):
+            index = {n: i for i, n in enumerate(signals.feature_names())}
+            F = F[:, [index[n] for n in signals.feature_names(fz.families)]]
+        if model.text is None:
             return F
-        index = {n: i for i, n in enumerate(signals.feature_names())}
-        return F[:, [index[n] for n in model.feature_names]]
+        if "counts" not in self._cache:
+            self._cache["counts"] = self.count_texts()
+        return model.with_text(F, self._cache["counts"])
 
 
 def corpus_heldout(corpus: str | None = None, seed: int = 0, limit: int | None = None, workers: int = 2) -> HeldOut:
@@ -90,7 +95,7 @@ def corpus_heldout(corpus: str | None = None, seed: int = 0, limit: int | None =
     from spamdetect.corpus.build import build_corpus
     from spamdetect.corpus.build import fingerprint as corpus_fingerprint
     from spamdetect.features import featurize_frame
-    from spamdetect.train import signals_version
+    from spamdetect.train import signals_version, text_version
 
     df = build_corpus(root=corpus, seed=seed, limit=limit, workers=workers)
     fp = corpus_fingerprint(df)
@@ -119,18 +124,32 @@ def corpus_heldout(corpus: str | None = None, seed: int = 0, limit: int | None =
         np.save(part, F)
         return F
 
+    def count_texts():
+        from scipy import sparse
+
+        from spamdetect import text_model
+        from spamdetect.features import featurize_words
+
+        full = config.build_dir() / f"text-counts-{fp[:16]}-{text_version()}.npz"  # spamdetect.train's cache
+        if full.exists():
+            T = sparse.load_npz(full).tocsr()
+            if T.shape[0] == n_all:
+                return T[np.flatnonzero(test)]
+        return text_model.counts(featurize_words(rows, workers=workers))
+
     return HeldOut(name=f"corpus test split (seed {seed}{f', limit {limit}' if limit else ''})",
                    y=rows["label"].to_numpy(int), variant=rows["variant"].to_numpy(object),
                    family=rows["family"].to_numpy(object), mode=rows["mode"].to_numpy(object),
-                   featurize=featurize, seed=seed, fingerprint=fp)
+                   featurize=featurize, count_texts=count_texts, seed=seed, fingerprint=fp)
 
 
 def file_heldout(path: str, workers: int = 1) -> HeldOut:
     """A labeled file (``.jsonl``, ``.parquet`` or ``.csv``): ``label`` (1/"farm" or 0/"legit"), ``html`` or
     ``text``, optional ``url``, ``crawl_date``, ``family``, ``variant``. Legit rows without a variant count
     as real unmodified pages (``variant = "legit"``), i.e. they enter ``fpr_real_legit``."""
+    from spamdetect import text_model
     from spamdetect.evaluate import REAL_LEGIT_VARIANT
-    from spamdetect.features import featurize_frame
+    from spamdetect.features import featurize_frame, featurize_words
 
     low = path.lower()
     if low.endswith(".parquet"):
@@ -161,8 +180,12 @@ def file_heldout(path: str, workers: int = 1) -> HeldOut:
     def featurize(families, domain_lists) -> np.ndarray:
         return featurize_frame(frame, domain_lists=domain_lists, workers=workers, progress=False)
 
+    def count_texts():
+        return text_model.counts(featurize_words(frame, workers=workers))
+
     return HeldOut(name=path, y=y, variant=variant, family=family,
-                   mode=np.where(has_html, "html", "text").astype(object), featurize=featurize)
+                   mode=np.where(has_html, "html", "text").astype(object), featurize=featurize,
+                   count_texts=count_texts)
 
 
 # ----- the registry side ---------------------------------------------------------------------

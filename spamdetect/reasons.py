@@ -30,8 +30,12 @@ def groups_for(feature_names: list[str]) -> dict[str, np.ndarray]:
     return {k: np.asarray(v) for k, v in groups.items()}
 
 
-def explain(values: Values, contributions: dict[str, float], *, farm: bool) -> list[str]:
-    """Reasons for one page: the groups that drove P(farm) up, strongest first, in words."""
+def explain(values: Values, contributions: dict[str, float], *, farm: bool,
+            details: dict[str, str] | None = None) -> list[str]:
+    """Reasons for one page: the groups that drove P(farm) up, strongest first, in words.
+
+    ``details``: text to add to a group's sentence (the text channel's farm-like words on this page).
+    """
     out: list[str] = []
     # On a page judged trustworthy only a strong pull towards farm is worth a sentence.
     floor = MIN_CONTRIBUTION if farm else 2 * MIN_CONTRIBUTION
@@ -39,6 +43,8 @@ def explain(values: Values, contributions: dict[str, float], *, farm: bool) -> l
         if weight < floor or len(out) >= MAX_REASONS:
             break
         sentence = DESCRIBERS[group](values)
+        if sentence and details and details.get(group):
+            sentence += f": {details[group]}"
         if sentence:
             out.append(sentence)
     if not out:
@@ -202,6 +208,11 @@ def _domain(v: Values) -> str | None:
     return _sentence("Domain", parts)
 
 
+def _text_model(v: Values) -> str | None:
+    p = _v(v, "text_model.farm_score")
+    return None if p is None else f"Wording typical of farm pages (text model {p:.2f})"
+
+
 def _date_str(ordinal: float | None) -> str | None:
     if ordinal is None:
         return None
@@ -213,5 +224,5 @@ def _date_str(ordinal: float | None) -> str | None:
 
 DESCRIBERS: dict[str, Callable[[Values], str | None]] = {
     "link_lists": _link_lists, "author": _author, "headline": _headline, "dates": _dates,
-    "template": _template, "text_quality": _text_quality, "domain": _domain,
+    "template": _template, "text_quality": _text_quality, "domain": _domain, "text_model": _text_model,
 }

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import roc_auc_score
 
-from spamdetect import config, signals
-from spamdetect.features import featurize_frame
+from spamdetect import config, signals, text_model
+from spamdetect.features import featurize_frame, featurize_words
 from spamdetect.model import UNMODELLED_FEATURES, ModelColumns, TrustModel, build_classifier, train_model
 
 
@@ -44,8 +45,30 @@ def corpus_features(df: pd.DataFrame, fingerprint: str, *, domain_lists: bool = 
     return F
 
 
+def text_version() -> str:
+    """Hash of the code behind the text channel's input (page text and n-gram hashing)."""
+    h = hashlib.sha256()
+    for f in (config.PACKAGE_DIR / "page.py", config.PACKAGE_DIR / "text_model.py"):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def corpus_text_counts(df: pd.DataFrame, fingerprint: str, *, workers: int = 2) -> sparse.csr_matrix:
+    """Hashed n-gram counts (``text_model.counts``) of every corpus row's page text, cached under build/."""
+    path = config.build_dir() / f"text-counts-{fingerprint[:16]}-{text_version()}.npz"
+    if path.exists():
+        T = sparse.load_npz(path).tocsr()
+        if T.shape[0] == len(df):
+            return T
+    T = text_model.counts(featurize_words(df, workers=workers))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sparse.save_npz(path, T)
+    return T
+
+
 def holdout_family_auc(F: np.ndarray, df: pd.DataFrame, seed: int = 0) -> dict[str, float]:
-    """ROC-AUC on each farm family's test pages when that family is left out of training."""
+    """ROC-AUC on each farm family's test pages when that family is left out of training (a quick check on the
+    signal columns alone; experiments/generalisation.py runs the full model, text channel included)."""
     out = {}
     y = df["label"].to_numpy()
     train, test = (df["split"] == "train").to_numpy(), (df["split"] == "test").to_numpy()
@@ -84,19 +107,24 @@ def run_training(*, corpus: str | None = None, seed: int = 0, limit: int | None 
 
     df = build_corpus(root=corpus, seed=seed, limit=limit, workers=workers)
     fingerprint = corpus_fingerprint(df)
-    F = corpus_features(df, fingerprint, domain_lists=domain_lists, workers=workers)
+    S = corpus_features(df, fingerprint, domain_lists=domain_lists, workers=workers)
+    T = corpus_text_counts(df, fingerprint, workers=workers)
     y = df["label"].to_numpy()
     split = df["split"].to_numpy()
     tr, va, te = split == "train", split == "val", split == "test"
-    model = train_model(F[tr], y[tr], df["group"].to_numpy()[tr], F[va], y[va], domain_lists=domain_lists)
-    model.meta.update({"corpus_fingerprint": fingerprint, "seed": seed, "signals_version": signals_version()})
+    model = train_model(S[tr], y[tr], df["group"].to_numpy()[tr], S[va], y[va], domain_lists=domain_lists,
+                        text_train=T[tr], text_val=T[va])
+    F = np.full((len(df), len(model.feature_names)), np.nan)  # the model's columns: signals, text score
+    F[~tr] = model.with_text(S[~tr], T[~tr])
+    model.meta.update({"corpus_fingerprint": fingerprint, "seed": seed, "signals_version": signals_version(),
+                       "text_version": text_version()})
     p_test = model.farm_proba_features(F[te])
     test_df = df[te].reset_index(drop=True)
     metrics = compute_metrics(y[te], p_test, model.threshold, family=test_df["family"].to_numpy(),
                               variant=test_df["variant"].to_numpy(), mode=test_df["mode"].to_numpy())
     metrics["threshold"] = model.threshold
     if holdout_families:
-        metrics.update(holdout_family_auc(F, df, seed))
+        metrics.update(holdout_family_auc(S, df, seed))
     model.meta["test_metrics"] = {k: round(float(v), 4) for k, v in metrics.items()}
 
     if save_to:

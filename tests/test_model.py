@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spamdetect.features import featurize_frame
+from spamdetect import text_model
+from spamdetect.features import featurize_frame, featurize_words, page_from_row
 from spamdetect.model import UNMODELLED_FEATURES, TrustModel, train_model
 
 
@@ -25,12 +26,15 @@ def small(tmp_path_factory, legit_records):
             os.environ.pop("SPAMDETECT_BUILD")
         else:
             os.environ["SPAMDETECT_BUILD"] = old
-    F = featurize_frame(df, workers=2, progress=False)
+    S = featurize_frame(df, workers=2, progress=False)
+    T = text_model.counts(featurize_words(df, workers=2))
     y = df["label"].to_numpy()
     # train on train+test, validate on val: enough rows for a 5-fold calibration on 60 stories
     tr = (df["split"] != "val").to_numpy()
     va = ~tr
-    model = train_model(F[tr], y[tr], df["group"].to_numpy()[tr], F[va], y[va], max_fpr=0.05)
+    model = train_model(S[tr], y[tr], df["group"].to_numpy()[tr], S[va], y[va], max_fpr=0.05,
+                        text_train=T[tr], text_val=T[va])
+    F = model.with_text(S, T)  # the model's columns: signals, then the text channel's score
     return df, F, y, va, model
 
 
@@ -67,6 +71,9 @@ def test_pipeline_scores_raw_pages_the_same_as_precomputed_features(small):
     rows = df.iloc[:6][["url", "html", "text", "crawl_date"]]
     p_pipeline = model.pipeline.predict_proba(rows)[:, 1]
     np.testing.assert_allclose(p_pipeline, model.farm_proba_features(F[:6]))
+    pages = [page_from_row(r) for r in rows.to_dict("records")]
+    scored = model.score_pages(pages)
+    np.testing.assert_allclose([1 - s["trust"] for s in scored], np.round(p_pipeline, 4), atol=1e-4)
 
 
 def test_score_frame_isolates_a_bad_row_and_scores_the_rest(small):
@@ -84,6 +91,18 @@ def test_score_frame_isolates_a_bad_row_and_scores_the_rest(small):
         assert 0.0 <= out.loc[i, "trust"] <= 1.0
         assert out.loc[i, "label"] in {"farm", "trustworthy"}
         assert out.loc[i, "reasons"]
+
+
+def test_text_reason_quotes_words_of_the_page(small):
+    df, F, y, va, model = small
+    farms = df[(df["label"] == 1).to_numpy() & (df["mode"] == "text").to_numpy()]
+    pages = [page_from_row(r) for r in farms[["url", "html", "text", "crawl_date"]].to_dict("records")]
+    worded = [(p, r) for p, s in zip(pages, model.score_pages(pages)) for r in s["reasons"]
+              if r.startswith("Wording typical of farm pages")]
+    assert worded, "the text channel never was a reason on a farm"
+    for page, reason in worded:
+        quoted = reason.split(": ", 1)[1].split("', '")
+        assert set(q.strip("'") for q in quoted) <= set(text_model.ngrams(text_model.page_words(page)))
 
 
 def test_farm_reasons_name_the_signs_the_simulator_planted(small):
