@@ -30,8 +30,8 @@ def run_ablations(data: Data, seed: int = 0, families: list[str] | None = None) 
     return out
 
 
-def text_ablations(data: Data, seed: int = 0) -> dict[str, dict]:
-    """The model without its text channel, and the text channel alone."""
+def text_ablations(data: Data, seed: int = 0, *, log: bool = True) -> dict[str, dict]:
+    """The model without its text channel, and the text channel alone (logged unless ``log=False``)."""
     train, val, test = data.mask("train"), data.mask("val"), data.mask("test")
     res = fit_and_evaluate(data, train, test, text=False, seed=seed)
     scores = np.zeros(len(data.df))
@@ -42,8 +42,9 @@ def text_ablations(data: Data, seed: int = 0) -> dict[str, dict]:
     for name, r, params in (("ablation-without-text_model", res, {"families": list(signals.FAMILIES), "text": False}),
                             ("ablation-only-text_model", alone, {"families": [], "text": True})):
         say(summary_line(name, r.metrics))
-        log_result(name, r.metrics, {**params, "family": "text_model", "ablation": name.split("-")[1],
-                                     "threshold": r.threshold, "seed": seed}, data=data, kind="ablation")
+        if log:
+            log_result(name, r.metrics, {**params, "family": "text_model", "ablation": name.split("-")[1],
+                                         "threshold": r.threshold, "seed": seed}, data=data, kind="ablation")
         out[name] = r.metrics
     return out
 

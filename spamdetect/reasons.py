@@ -210,7 +210,7 @@ def _domain(v: Values) -> str | None:
 
 def _text_model(v: Values) -> str | None:
     p = _v(v, "text_model.farm_score")
-    return None if p is None else f"Wording typical of farm pages (text model {p:.2f})"
+    return None if p is None else f"Wording closer to farm pages than to publishers' (text model {p:.2f})"
 
 
 def _date_str(ordinal: float | None) -> str | None:

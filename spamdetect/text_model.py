@@ -16,6 +16,7 @@ computed once (``counts``) and reused by every fit of an experiment.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,7 @@ from spamdetect.features import SignalFeaturizer, as_pages
 from spamdetect.page import Page
 
 TEXT_FEATURE = "text_model.farm_score"
+_DIGIT = re.compile(r"\d")  # any script's digits
 MAX_WORDS = 6_000  # a page's first 6k words: its template, its story's start, and a bounded cost
 N_FEATURES = 2 ** 18
 C = 1.0  # L2 strength of the logistic regression: moderate, so no single n-gram decides a page
@@ -38,13 +40,21 @@ C = 1.0  # L2 strength of the logistic regression: moderate, so no single n-gram
 
 def page_words(page: Page) -> list[str]:
     """What the text channel reads: the page's visible words in order (lower-cased, as the signals
-    tokenise them, so scoring reuses their work), capped."""
+    tokenise them, so scoring reuses their work), capped, without tokens that hold a digit.
+
+    Numbers are left to the signals (the dates family reads them with care) because on our corpus
+    they say when the data was made: the real stories are 2012-2023 material and the simulator
+    restamps farms later, so "2025" or "2025-03-01" would be learned as farm words (the same reason
+    absolute years are kept from the classifier, see ``model.UNMODELLED_FEATURES``).
+    """
     words: list[str] = []
     for line in page.line_words:
         words.extend(line)
         if len(words) >= MAX_WORDS:
             break
-    return words[:MAX_WORDS]
+    words = words[:MAX_WORDS]
+    numeric = {w for w in set(words) if _DIGIT.search(w)}  # one regex per distinct token
+    return [w for w in words if w not in numeric] if numeric else words
 
 
 def ngrams(words: list[str]) -> list[str]:
@@ -63,9 +73,31 @@ def counts(docs: list[list[str]]) -> sparse.csr_matrix:
     return vectorizer().transform([d[:MAX_WORDS] for d in docs]).tocsr()
 
 
+class LegitVocabulary(TransformerMixin, BaseEstimator):
+    """Keeps the n-gram columns that legitimate training pages use (in at least ``min_df`` of them).
+
+    A farm-only n-gram is, on our corpus, mostly the simulator's own invention (its generated names,
+    streets, job titles): learning it would teach the simulator, not farms. Wording farms share with
+    publishers but use differently ("my name is", "don't miss", "recommendation") stays.
+    """
+
+    def __init__(self, min_df: int = 2):
+        self.min_df = min_df
+
+    def fit(self, T: sparse.spmatrix, y: np.ndarray):
+        legit = sparse.csr_matrix(T)[np.asarray(y) == 0]
+        df = np.bincount(legit.indices, minlength=T.shape[1])  # rows per column (counts are summed per row)
+        self.columns_ = np.flatnonzero(df >= self.min_df).astype(np.int32)
+        return self
+
+    def transform(self, T: sparse.spmatrix) -> sparse.csr_matrix:
+        return sparse.csr_matrix(T)[:, self.columns_]
+
+
 def fit_on_counts(T: sparse.csr_matrix, y: np.ndarray, *, seed: int = 0) -> Pipeline:
-    """TF-IDF weighting plus logistic regression fitted on count rows (no vectorizer in front)."""
-    pipe = Pipeline([("tfidf", TfidfTransformer(sublinear_tf=True)),
+    """Legit vocabulary, TF-IDF weighting and logistic regression fitted on count rows (no
+    vectorizer in front)."""
+    pipe = Pipeline([("vocab", LegitVocabulary()), ("tfidf", TfidfTransformer(sublinear_tf=True)),
                      ("clf", LogisticRegression(C=C, max_iter=2000, solver="liblinear", random_state=seed))])
     return pipe.fit(T, y)
 
@@ -118,17 +150,20 @@ def farm_scores_of_counts(model: Pipeline, T: sparse.spmatrix) -> np.ndarray:
 
 
 def top_terms(model: Pipeline, words: list[str], n: int = 3) -> list[str]:
-    """The n-grams of this page that push its score furthest towards farm (for reasons)."""
+    """The n-grams of this page that push its score furthest towards farm (for reasons); n-grams of
+    stop words only ("the", "i am") are left out: they say nothing to a reader."""
+    from spamdetect.signals.text_quality import all_stopwords
+
     words = words[:MAX_WORDS]
-    x = model.named_steps["tfidf"].transform(model.named_steps["hash"].transform([words])).tocsr()
-    weight = x.data * model.named_steps["clf"].coef_[0][x.indices]
-    best = [int(x.indices[i]) for i in np.argsort(-weight)[:n] if weight[i] > 0]
-    if not best:
-        return []
-    # hashing is one-way: find the words by hashing this page's own n-grams
-    grams = sorted(set(ngrams(words)))
-    slots = np.abs(np.array([murmurhash3_32(g, positive=False) for g in grams], dtype=np.int64)) % model.named_steps["hash"].n_features
-    return [min((g for g, slot in zip(grams, slots) if slot == col), key=len) for col in best]
+    hasher, vocab = model.named_steps["hash"], model.named_steps["vocab"].columns_
+    x = model[1:-1].transform(hasher.transform([words])).tocsr()  # columns: positions in vocab
+    weight = dict(zip(vocab[x.indices].tolist(), (x.data * model.named_steps["clf"].coef_[0][x.indices]).tolist()))
+    stop = all_stopwords()
+    grams = [g for g in set(ngrams(words)) if len(g) > 2 and not all(w in stop for w in g.split(" "))]
+    # hashing is one-way: find each n-gram's column by hashing it as the vectorizer does
+    slots = np.abs(np.array([murmurhash3_32(g, positive=False) for g in grams], dtype=np.int64)) % hasher.n_features
+    scored = sorted(((weight.get(int(col), 0.0), g) for g, col in zip(grams, slots)), key=lambda t: (-t[0], t[1]))
+    return [g for w, g in scored[:n] if w > 0]
 
 
 class StackedFeaturizer(TransformerMixin, BaseEstimator):

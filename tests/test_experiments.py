@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
 from experiments import rules
 from experiments.baselines import trafilatura_rule_features, trafilatura_rule_score
@@ -90,7 +91,7 @@ def _data(n_per_split: int = 40) -> Data:
                          "family": "wp_magazine" if label else "", "variant": "farm" if label else "legit",
                          "mode": "html"})
     df = pd.DataFrame(rows)
-    return Data(df, np.zeros((len(df), 3)), "f" * 64, "test")
+    return Data(df, np.zeros((len(df), 3)), sparse.csr_matrix((len(df), 8)), "f" * 64, "test")
 
 
 def test_score_baselines_get_their_threshold_from_validation_legit_pages():
@@ -155,3 +156,34 @@ def test_report_is_built_from_the_newest_logged_runs(tmp_path, monkeypatch):
     assert "baseline-quick-only" not in text
     for fig in ("baselines.png", "ablations.png", "lofo.png", "learning_curve.png"):
         assert (tmp_path / "out" / "figures" / fig).stat().st_size > 1000
+
+
+def test_text_ablations_share_one_text_fit_and_the_channel_adds_what_signals_lack():
+    """Signals carry no information here, the page words do: the model with its text channel must
+    find the farms, the model without it must not, and both runs share one text fit."""
+    from experiments import common
+    from experiments.ablations import text_ablations
+
+    from spamdetect import signals, text_model
+
+    rng = np.random.default_rng(0)
+    rows, docs = [], []
+    for split, n in (("train", 160), ("val", 60), ("test", 60)):
+        for i in range(n):
+            label = int(rng.integers(0, 2))
+            rows.append({"doc_id": f"{split}{i}", "group": f"{split}{i}", "split": split, "label": label,
+                         "family": "wp_magazine" if label else "", "variant": "farm" if label else "legit",
+                         "mode": "text"})
+            # farm wording that publishers use too, but seldom and once; farms use it three times
+            farmish = ["don't", "miss", "ranking"] * (3 if label else int(rng.integers(0, 2)))
+            docs.append(["council", "budget", "roads", f"story{i}", *farmish])
+    df = pd.DataFrame(rows)
+    data = Data(df, rng.normal(size=(len(df), len(signals.feature_names()))), text_model.counts(docs),
+                "e" * 64, "synthetic")
+    common._TEXT_FITS.clear()
+    out = text_ablations(data, log=False)
+    assert len(common._TEXT_FITS) == 1
+    assert out["ablation-only-text_model"]["roc_auc"] > 0.9
+    assert out["ablation-without-text_model"]["roc_auc"] < 0.75
+    with_text = common.fit_and_evaluate(data, data.mask("train"), data.mask("test"))
+    assert with_text.metrics["roc_auc"] > 0.9 and len(common._TEXT_FITS) == 1

@@ -98,7 +98,7 @@ def test_text_reason_quotes_words_of_the_page(small):
     farms = df[(df["label"] == 1).to_numpy() & (df["mode"] == "text").to_numpy()]
     pages = [page_from_row(r) for r in farms[["url", "html", "text", "crawl_date"]].to_dict("records")]
     worded = [(p, r) for p, s in zip(pages, model.score_pages(pages)) for r in s["reasons"]
-              if r.startswith("Wording typical of farm pages")]
+              if r.startswith("Wording closer to farm pages")]
     assert worded, "the text channel never was a reason on a farm"
     for page, reason in worded:
         quoted = reason.split(": ", 1)[1].split("', '")

@@ -19,8 +19,10 @@ def _corpus(n: int = 60, seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarr
     for g in range(n):
         label = int(rng.integers(0, 2))
         story = [f"story{g}"] * 5  # a word only this story's rows share
+        # publishers use farm wording too, only rarely; "zorblax" is a name only the farms use
+        legit = LEGIT + (FARM[:12] if g % 4 == 0 else [])
         for _ in range(2):  # two renderings per story, like the corpus's html and text rows
-            texts.append(story + (FARM if label else LEGIT))
+            texts.append(story + (FARM + ["zorblax"] if label else legit))
             y.append(label)
             groups.append(g)
     return texts, np.array(y), np.array(groups)
@@ -49,7 +51,10 @@ def test_text_channel_learns_farm_wording_and_quotes_it():
     page = ["local", "news", *FARM]
     terms = text_model.top_terms(fit.model, page)
     assert terms and set(terms) <= set(text_model.ngrams(page))
-    assert "loves writing" in text_model.top_terms(fit.model, page, n=40)
+    assert "creative person" in text_model.top_terms(fit.model, page, n=40)
+    # a word no legitimate page uses is the simulator's invention: never learned, never quoted
+    assert "zorblax" not in text_model.top_terms(fit.model, [*page, "zorblax"], n=100)
+    assert text_model.farm_scores(fit.model, [[*LEGIT, "zorblax"]])[0] == text_model.farm_scores(fit.model, [LEGIT])[0]
     assert text_model.top_terms(fit.model, ["the", "council", "met"]) == []
 
 
@@ -70,3 +75,10 @@ def test_stacked_featurizer_appends_the_text_score_and_keeps_bad_rows_nan():
     assert names[-1] == text_model.TEXT_FEATURE and X.shape == (2, len(names))
     assert X[0, -1] == text_model.farm_scores(fit.model, [text_model.page_words(pages[0])])[0]
     assert np.isnan(X[1]).all()
+
+
+def test_numbers_are_left_out_so_years_never_become_farm_words():
+    """The corpus's farms are restamped later than its real stories: a year must not be a feature."""
+    page = Page.from_text("Storm hits coast 2025\nThe 3 crews worked until 2024-05-01 on route 66 and ２０２６, covid-19.")
+    assert text_model.page_words(page) == ["storm", "hits", "coast", "the", "crews", "worked", "until", "on", "route",
+                                           "and"]
