@@ -11,6 +11,7 @@ import os
 import time
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import joblib
@@ -250,10 +251,8 @@ class TrustModel:
             reasons = []
             if with_reasons:
                 details = None
-                if docs is not None and self.text is not None \
-                        and contribs[i].get("text_model", 0.0) >= reasons_mod.MIN_CONTRIBUTION:
-                    terms = text_model.top_terms(self.text, docs[i])
-                    details = {"text_model": ", ".join(f"'{t}'" for t in terms)} if terms else None
+                if docs is not None and self.text is not None:
+                    details = {"text_model": partial(_quoted_terms, self.text, docs[i])}
                 reasons = reasons_mod.explain(values, contribs[i], farm=label == FARM, details=details)
             out.append({"trust": round(float(1.0 - p[i]), 4), "label": label, "reasons": reasons})
         return out
@@ -330,6 +329,10 @@ class TrustModel:
     def load(cls, path: str | Path) -> "TrustModel":
         data = joblib.load(path)
         return cls(data["pipeline"], data["threshold"], data["reference"], data.get("meta", {}))
+
+
+def _quoted_terms(text: Pipeline, words: list[str]) -> str:
+    return ", ".join(f"'{t}'" for t in text_model.top_terms(text, words))
 
 
 def _isnan(v) -> bool:

@@ -31,10 +31,11 @@ def groups_for(feature_names: list[str]) -> dict[str, np.ndarray]:
 
 
 def explain(values: Values, contributions: dict[str, float], *, farm: bool,
-            details: dict[str, str] | None = None) -> list[str]:
+            details: dict[str, Callable[[], str]] | None = None) -> list[str]:
     """Reasons for one page: the groups that drove P(farm) up, strongest first, in words.
 
-    ``details``: text to add to a group's sentence (the text channel's farm-like words on this page).
+    ``details``: per group, a function giving text to add to its sentence (the text channel's
+    farm-like words on this page); called only for a group that is reported.
     """
     out: list[str] = []
     # On a page judged trustworthy only a strong pull towards farm is worth a sentence.
@@ -43,8 +44,9 @@ def explain(values: Values, contributions: dict[str, float], *, farm: bool,
         if weight < floor or len(out) >= MAX_REASONS:
             break
         sentence = DESCRIBERS[group](values)
-        if sentence and details and details.get(group):
-            sentence += f": {details[group]}"
+        extra = details[group]() if sentence and details and group in details else ""
+        if extra:
+            sentence += f": {extra}"
         if sentence:
             out.append(sentence)
     if not out:
