@@ -46,7 +46,7 @@ def explain(values: Values, contributions: dict[str, float], *, farm: bool,
         sentence = DESCRIBERS[group](values)
         extra = details[group]() if sentence and details and group in details else ""
         if extra:
-            sentence += f": {extra}"
+            sentence += f"; {extra}"
         if sentence:
             out.append(sentence)
     if not out:
@@ -212,7 +212,8 @@ def _domain(v: Values) -> str | None:
 
 def _text_model(v: Values) -> str | None:
     p = _v(v, "text_model.farm_score")
-    return None if p is None else f"Wording closer to farm pages than to publishers' (text model {p:.2f})"
+    # the score after the colon: the part before it names the kind of reason (summaries group by it)
+    return None if p is None else f"Wording closer to farm pages than to publishers': text model {p:.2f}"
 
 
 def _date_str(ordinal: float | None) -> str | None:

@@ -101,7 +101,7 @@ def test_text_reason_quotes_words_of_the_page(small):
               if r.startswith("Wording closer to farm pages")]
     assert worded, "the text channel never was a reason on a farm"
     for page, reason in worded:
-        quoted = reason.split(": ", 1)[1].split("', '")
+        quoted = reason.split("; ", 1)[1].split("', '")
         assert set(q.strip("'") for q in quoted) <= set(text_model.ngrams(text_model.page_words(page)))
 
 

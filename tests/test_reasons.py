@@ -41,3 +41,19 @@ def test_groups_cover_every_feature_family():
     groups = reasons.groups_for(names)
     assert {k: list(v) for k, v in groups.items()} == {
         "link_lists": [0], "author": [1], "dates": [2], "text_quality": [3]}
+
+
+def test_text_channel_reason_keeps_its_kind_before_the_colon_and_quotes_words_only_when_shown():
+    """Summaries and site reports group reasons by the text before ':'; the score must come after it."""
+    from spamdetect.reasons import explain
+
+    calls = []
+
+    def words() -> str:
+        calls.append(1)
+        return "'near me', 'who loves'"
+
+    shown = explain({"text_model.farm_score": 0.81}, {"text_model": 2.0}, farm=True, details={"text_model": words})
+    assert shown == ["Wording closer to farm pages than to publishers': text model 0.81; 'near me', 'who loves'"]
+    hidden = explain({"text_model.farm_score": 0.3}, {"text_model": 0.1}, farm=False, details={"text_model": words})
+    assert hidden == ["no strong content-farm signs"] and len(calls) == 1
