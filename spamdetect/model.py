@@ -184,10 +184,15 @@ class TrustModel:
         values = page_features(page, fz.families, fz.domain_lists)
         return [values.get(n, np.nan) for n in self.feature_names]
 
-    def _add_text_scores(self, F: np.ndarray, pages: list[Page]) -> None:
-        """Fill the text channel's column (the last) in place, in one call for all pages."""
-        if self.text is not None and len(pages):
-            F[:, -1] = text_model.farm_scores(self.text, [text_model.page_words(p) for p in pages])
+    def _add_text_scores(self, F: np.ndarray, pages: list[Page]) -> list[list[str]] | None:
+        """Fill the text channel's column (the last) in place, in one call for all pages; returns
+        the pages' words (reasons quote them), or None for a model without a text channel."""
+        if self.text is None:
+            return None
+        docs = [text_model.page_words(p) for p in pages]
+        if docs:
+            F[:, -1] = text_model.farm_scores(self.text, docs)
+        return docs
 
     # ----- reasons --------------------------------------------------------------------
 
@@ -270,8 +275,7 @@ class TrustModel:
             except Exception as exc:  # noqa: BLE001 - isolate the failure to this record
                 errors[i] = f"signals failed: {type(exc).__name__}: {exc}"[:300]
         F = np.array(rows, dtype=np.float64).reshape(len(rows), len(self.feature_names))
-        self._add_text_scores(F, [pages[i] for i in ok])
-        docs = [text_model.page_words(pages[i]) for i in ok] if self.text is not None else None
+        docs = self._add_text_scores(F, [pages[i] for i in ok])
         scored = self.score_features(F, with_reasons=with_reasons, docs=docs) if rows else []
         out: list[dict] = [{} for _ in pages]
         for i, result in zip(ok, scored):
@@ -306,8 +310,8 @@ class TrustModel:
 
     def explain(self, page: Page) -> dict:
         """Score one page and show every signal's value and every group's contribution."""
-        F = self.features_of(page)[None, :]
-        result = self.score_features(F, docs=[text_model.page_words(page)] if self.text is not None else None)[0]
+        F = np.array([self._signal_row(page)], dtype=np.float64)
+        result = self.score_features(F, docs=self._add_text_scores(F, [page]))[0]
         contrib = self.contributions(F)[0]
         return {**result, "threshold": self.threshold,
                 "features": dict(zip(self.feature_names, (None if math.isnan(v) else float(v) for v in F[0]))),
