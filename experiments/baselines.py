@@ -11,7 +11,7 @@ Runs (MLflow experiment ``spamdetect-experiments``):
 - ``baseline-domain-lists``: only public domain-list membership of the page's host;
 - ``baseline-trafilatura-rules``: trafilatura main text vs the whole page, plus simple rules.
 
-Score baselines get a threshold chosen like the model's (FPR <= 0.75% on validation legit pages);
+Score baselines get a threshold chosen like the model's (FPR <= 0.5% on validation legit pages);
 hard filters have none: their precision/recall/FPR and AUC are those of the binary verdict.
 """
 

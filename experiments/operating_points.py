@@ -41,7 +41,7 @@ def operating_points(data: Data, model: TrustModel) -> pd.DataFrame:
     y_val, y_test = data.y[val], data.y[test]
     real_val = (data.df["variant"][val] == "legit").to_numpy()
     real_test = (data.df["variant"][test] == "legit").to_numpy()
-    rows = [{"target": "default (FPR <= 0.75% on validation legit)", "threshold": model.threshold}]
+    rows = [{"target": "default (FPR <= 0.5% on validation legit)", "threshold": model.threshold}]
     rows += [{"target": f"precision >= {t}", "threshold": threshold_for_precision(y_val, p_val, t)}
              for t in PRECISION_TARGETS]
     rows += [{"target": f"fpr_real_legit <= {t}", "threshold": max(cut_at_fpr(p_val[real_val], t), 0.0)}

@@ -184,7 +184,7 @@ def section_baselines(runs: pd.DataFrame, figs: Path) -> list[str]:
         return []
     out = ["## 1. Baselines (same split: standard test split)", "",
            "Δ = run minus `model-full`. Score baselines get a threshold chosen like the model's "
-           "(FPR <= 0.75% on the validation legit pages); hard filters (marked †) have no threshold: their "
+           "(FPR <= 0.5% on the validation legit pages); hard filters (marked †) have no threshold: their "
            "precision, recall, FPR and AUC are those of their binary verdict (drop = farm).", ""]
     hard = {n for n in names if runs.at[n, "params.baseline_type"] == "hard filter"} \
         if "params.baseline_type" in runs.columns else set()

@@ -34,7 +34,10 @@ from spamdetect.page import Page
 TEXT_FEATURE = "text_model.farm_score"
 _DIGIT = re.compile(r"\d")  # any script's digits
 MAX_WORDS = 6_000  # a page's first 6k words: its template, its story's start, and a bounded cost
-N_FEATURES = 2 ** 18
+# 2^20 slots: at 2^18 hash collisions put nearly every slot in use by some legitimate page, and
+# the legit vocabulary filtered nothing
+N_FEATURES = 2 ** 20
+MIN_STORIES = 10  # an n-gram is learned only once legitimate pages of this many stories use it (LegitVocabulary)
 C = 1.0  # L2 strength of the logistic regression: moderate, so no single n-gram decides a page
 
 
@@ -73,32 +76,44 @@ def counts(docs: list[list[str]]) -> sparse.csr_matrix:
 
 
 class LegitVocabulary(TransformerMixin, BaseEstimator):
-    """Keeps the n-gram columns that legitimate training pages use (in at least ``min_df`` of them).
+    """Keeps the n-gram columns that legitimate training pages of at least ``min_stories`` different
+    stories use (``groups``: each row's story; without them every row counts as its own story).
 
     A farm-only n-gram is, on our corpus, mostly the simulator's own invention (its generated names,
-    streets, job titles): learning it would teach the simulator, not farms. Wording farms share with
-    publishers but use differently ("my name is", "don't miss", "recommendation") stays.
+    streets, job titles): learning it would teach the simulator, not farms. One story's own words
+    (its names, its publisher's boilerplate) would teach that story: its html and text renderings
+    and augmented copies are several rows, so rows are not counted, stories are. Wording farms
+    share with publishers but use differently ("my name is", "don't miss", "recommendation") stays.
+    The threshold is capped at a tenth of the legitimate stories, so a small training set keeps
+    a vocabulary.
     """
 
-    def __init__(self, min_df: int = 2):
-        self.min_df = min_df
+    def __init__(self, min_stories: int = MIN_STORIES):
+        self.min_stories = min_stories
 
-    def fit(self, T: sparse.spmatrix, y: np.ndarray):
-        legit = sparse.csr_matrix(T)[np.asarray(y) == 0]
-        df = np.bincount(legit.indices, minlength=T.shape[1])  # rows per column (counts are summed per row)
-        self.columns_ = np.flatnonzero(df >= self.min_df).astype(np.int32)
+    def fit(self, T: sparse.spmatrix, y: np.ndarray, groups: np.ndarray | None = None):
+        legit = np.asarray(y) == 0
+        rows = sparse.csr_matrix(T)[legit].tocoo()
+        story = (np.unique(np.asarray(groups)[legit], return_inverse=True)[1] if groups is not None
+                 else np.arange(legit.sum()))
+        cols = np.unique(np.stack([rows.col, story[rows.row]]), axis=1)[0]  # one entry per (column, story)
+        need = min(self.min_stories, max(1, (story.max() + 1 if len(story) else 0) // 10))
+        self.columns_ = np.flatnonzero(np.bincount(cols, minlength=T.shape[1]) >= need).astype(np.int32)
+        if not len(self.columns_):  # no legitimate rows at all: one (empty) column keeps the pipeline valid
+            self.columns_ = np.zeros(1, np.int32)
         return self
 
     def transform(self, T: sparse.spmatrix) -> sparse.csr_matrix:
         return sparse.csr_matrix(T)[:, self.columns_]
 
 
-def fit_on_counts(T: sparse.csr_matrix, y: np.ndarray, *, seed: int = 0) -> Pipeline:
+def fit_on_counts(T: sparse.csr_matrix, y: np.ndarray, groups: np.ndarray | None = None, *, seed: int = 0,
+                  min_stories: int = MIN_STORIES) -> Pipeline:
     """Legit vocabulary, TF-IDF weighting and logistic regression fitted on count rows (no
-    vectorizer in front)."""
-    pipe = Pipeline([("vocab", LegitVocabulary()), ("tfidf", TfidfTransformer(sublinear_tf=True)),
+    vectorizer in front); ``groups``: each row's story, for the vocabulary."""
+    pipe = Pipeline([("vocab", LegitVocabulary(min_stories)), ("tfidf", TfidfTransformer(sublinear_tf=True)),
                      ("clf", LogisticRegression(C=C, max_iter=2000, solver="liblinear", random_state=seed))])
-    return pipe.fit(T, y)
+    return pipe.fit(T, y, vocab__groups=groups)
 
 
 def with_vectorizer(fitted: Pipeline) -> Pipeline:
@@ -107,17 +122,18 @@ def with_vectorizer(fitted: Pipeline) -> Pipeline:
 
 
 def cross_fitted_scores(T: sparse.csr_matrix, y: np.ndarray, groups: np.ndarray, *, folds: int = 5,
-                        seed: int = 0) -> np.ndarray:
+                        seed: int = 0, min_stories: int = MIN_STORIES) -> np.ndarray:
     """P(farm) of every row from a text model fitted on the other folds (folds grouped by story)."""
     out = np.full(T.shape[0], np.nan)
     n = min(folds, len(np.unique(groups)))
     if n < 2:
-        return fit_on_counts(T, y, seed=seed).predict_proba(T)[:, 1]
+        return fit_on_counts(T, y, groups, seed=seed, min_stories=min_stories).predict_proba(T)[:, 1]
     for fit_rows, score_rows in GroupKFold(n_splits=n).split(T, y, groups):
         if len(np.unique(y[fit_rows])) < 2:
             out[score_rows] = float(np.mean(y[fit_rows]))
             continue
-        out[score_rows] = fit_on_counts(T[fit_rows], y[fit_rows], seed=seed).predict_proba(T[score_rows])[:, 1]
+        fitted = fit_on_counts(T[fit_rows], y[fit_rows], groups[fit_rows], seed=seed, min_stories=min_stories)
+        out[score_rows] = fitted.predict_proba(T[score_rows])[:, 1]
     return out
 
 
@@ -132,7 +148,7 @@ class TextFit:
 
 def fit_channel(T: sparse.csr_matrix, y: np.ndarray, groups: np.ndarray, *, folds: int = 5, seed: int = 0) -> TextFit:
     """Fit the text channel on count rows ``T`` (``counts``) with labels and story groups."""
-    return TextFit(with_vectorizer(fit_on_counts(T, y, seed=seed)),
+    return TextFit(with_vectorizer(fit_on_counts(T, y, groups, seed=seed)),
                    cross_fitted_scores(T, y, groups, folds=folds, seed=seed))
 
 

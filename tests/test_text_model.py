@@ -13,7 +13,7 @@ FARM = words("My name is Dr. Ann Lee and I am a creative person who loves writin
 LEGIT = words("The council met on Tuesday to discuss the budget for schools and roads in the coming year.")
 
 
-def _corpus(n: int = 60, seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _corpus(n: int = 160, seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     texts, y, groups = [], [], []
     for g in range(n):
@@ -36,8 +36,9 @@ def test_cross_fitted_scores_never_come_from_a_model_that_saw_the_story():
     groups = np.repeat(np.arange(80), 2)
     y = np.repeat(rng.integers(0, 2, 80), 2)
     T = text_model.counts(texts)
-    in_sample = text_model.fit_on_counts(T, y).predict_proba(T)[:, 1]
-    crossed = text_model.cross_fitted_scores(T, y, groups)
+    # min_stories=1: the vocabulary would otherwise drop the story words before any model sees them
+    in_sample = text_model.fit_on_counts(T, y, groups, min_stories=1).predict_proba(T)[:, 1]
+    crossed = text_model.cross_fitted_scores(T, y, groups, min_stories=1)
     assert roc_auc_score(y, in_sample) > 0.99
     assert roc_auc_score(y, crossed) < 0.7
 
@@ -56,6 +57,24 @@ def test_text_channel_learns_farm_wording_and_quotes_it():
     assert "zorblax" not in text_model.top_terms(fit.model, [*page, "zorblax"], n=100)
     assert text_model.farm_scores(fit.model, [[*LEGIT, "zorblax"]])[0] == text_model.farm_scores(fit.model, [LEGIT])[0]
     assert text_model.top_terms(fit.model, ["the", "council", "met"]) == []
+
+
+def test_legit_vocabulary_counts_stories_not_rows():
+    """A word many rows of one legitimate story use (its renderings, its augmented copies) is that
+    story's, not the language of publishers: it is learned only once enough stories use it."""
+    rows = [["council", "budget", "wordpress"]] * 12 + [["council", "roads"]] * 3 + [[f"other{i}", "budget"] for i in range(9)]
+    rows += [[f"filler{i}"] for i in range(90)]  # 100 stories in all: the threshold is not capped
+    y = np.zeros(len(rows), int)
+    groups = np.array([0] * 12 + [1, 2, 3] + list(range(4, 13)) + list(range(13, 103)))
+    vocab = text_model.LegitVocabulary(min_stories=10).fit(text_model.counts(rows), y, groups)
+    kept = set(vocab.columns_.tolist())
+
+    def col(g):
+        return int(text_model.counts([[g]]).indices[0])
+
+    assert col("budget") in kept  # 10 stories: story 0 and the nine others
+    assert col("wordpress") not in kept and col("council") not in kept  # 12 and 15 rows, but 1 and 4 stories
+    assert col("wordpress") in set(text_model.LegitVocabulary(min_stories=10).fit(text_model.counts(rows), y).columns_.tolist())
 
 
 def test_counts_of_texts_equal_the_fitted_pipelines_own_hashing():
