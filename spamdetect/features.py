@@ -112,11 +112,36 @@ def pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver")
 
 
-def _words_chunk(rows: list[dict]) -> list[list[str]]:
+def _map_chunks(fn, df: pd.DataFrame, args: tuple, *, workers: int, chunk: int, progress: bool = False,
+                desc: str = "") -> list:
+    """``fn((records, *args))`` over the frame's records in chunks, in worker processes when
+    ``workers`` > 1, in order, with an optional progress bar."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm.auto import tqdm
+
+    cols = [c for c in ("id", "url", "html", "text", "crawl_date") if c in df.columns]
+    records = df[cols].to_dict("records")
+    jobs = [(records[i:i + chunk], *args) for i in range(0, len(records), chunk)]
+    bar = tqdm(total=len(records), desc=desc, unit="page", disable=not progress, mininterval=1.0)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) if workers > 1 else None
+    try:
+        parts = []
+        for part, job in zip(pool.map(fn, jobs) if pool else map(fn, jobs), jobs):
+            parts.append(part)
+            bar.update(len(job[0]))
+        return parts
+    finally:
+        bar.close()
+        if pool:
+            pool.shutdown()
+
+
+def _words_chunk(args) -> list[list[str]]:
     from spamdetect.text_model import page_words
 
     out = []
-    for page in as_pages(rows):
+    for page in as_pages(args[0]):
         try:
             out.append(page_words(page) if page is not None else [])
         except Exception:  # noqa: BLE001 - a page that cannot be read has no words to learn from
@@ -126,15 +151,7 @@ def _words_chunk(rows: list[dict]) -> list[list[str]]:
 
 def featurize_words(df: pd.DataFrame, *, workers: int = 1, chunk: int = 128) -> list[list[str]]:
     """Each row's words as the text channel reads them (``text_model.page_words``), in parallel."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    cols = [c for c in ("id", "url", "html", "text", "crawl_date") if c in df.columns]
-    records = df[cols].to_dict("records")
-    jobs = [records[i:i + chunk] for i in range(0, len(records), chunk)]
-    if workers <= 1:
-        return [d for job in jobs for d in _words_chunk(job)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
-        return [d for part in pool.map(_words_chunk, jobs) for d in part]
+    return [d for part in _map_chunks(_words_chunk, df, (), workers=workers, chunk=chunk) for d in part]
 
 
 def _featurize_chunk(args) -> np.ndarray:
@@ -145,24 +162,7 @@ def _featurize_chunk(args) -> np.ndarray:
 def featurize_frame(df: pd.DataFrame, *, families: list[str] | None = None, domain_lists: bool = False,
                     workers: int = 1, chunk: int = 64, progress: bool = True, desc: str = "signals") -> np.ndarray:
     """The feature matrix of a whole frame, in parallel worker processes, with a progress bar."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    from tqdm.auto import tqdm
-
-    cols = [c for c in ("id", "url", "html", "text", "crawl_date") if c in df.columns]
-    records = df[cols].to_dict("records")
-    jobs = [(records[i:i + chunk], families, domain_lists) for i in range(0, len(records), chunk)]
-    bar = tqdm(total=len(records), desc=desc, unit="page", disable=not progress, mininterval=1.0)
-    parts: list[np.ndarray] = []
-    if workers <= 1:
-        for job in jobs:
-            parts.append(_featurize_chunk(job))
-            bar.update(len(job[0]))
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
-            for part, job in zip(pool.map(_featurize_chunk, jobs), jobs):
-                parts.append(part)
-                bar.update(len(job[0]))
-    bar.close()
+    parts = _map_chunks(_featurize_chunk, df, (families, domain_lists), workers=workers, chunk=chunk,
+                        progress=progress, desc=desc)
     width = len(signals.feature_names(families))
     return np.vstack(parts) if parts else np.empty((0, width))
