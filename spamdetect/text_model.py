@@ -166,19 +166,30 @@ def farm_scores_of_counts(model: Pipeline, T: sparse.spmatrix) -> np.ndarray:
 
 def top_terms(model: Pipeline, words: list[str], n: int = 3) -> list[str]:
     """The n-grams of this page that push its score furthest towards farm (for reasons); n-grams of
-    stop words only ("the", "i am") are left out: they say nothing to a reader."""
+    stop words only ("the", "i am") are left out: they say nothing to a reader. Ties (n-grams
+    sharing a hash slot) go alphabetically."""
     from spamdetect.signals.text_quality import all_stopwords
 
     words = words[:MAX_WORDS]
     hasher, vocab = model.named_steps["hash"], model.named_steps["vocab"].columns_
     x = model[1:-1].transform(hasher.transform([words])).tocsr()  # columns: positions in vocab
-    weight = dict(zip(vocab[x.indices].tolist(), (x.data * model.named_steps["clf"].coef_[0][x.indices]).tolist()))
-    stop = all_stopwords()
-    grams = [g for g in set(ngrams(words)) if len(g) > 2 and not all(w in stop for w in g.split(" "))]
-    # hashing is one-way: find each n-gram's column by hashing it as the vectorizer does
+    push = np.zeros(len(vocab))
+    push[x.indices] = x.data * model.named_steps["clf"].coef_[0][x.indices]
+    # hashing is one-way: find each n-gram's slot by hashing it as the vectorizer does
+    grams = list(set(ngrams(words)))
     slots = np.abs(np.array([murmurhash3_32(g, positive=False) for g in grams], dtype=np.int64)) % hasher.n_features
-    scored = sorted(((weight.get(int(col), 0.0), g) for g, col in zip(grams, slots)), key=lambda t: (-t[0], t[1]))
-    return [g for w, g in scored[:n] if w > 0]
+    at = np.minimum(np.searchsorted(vocab, slots), len(vocab) - 1)
+    weight = np.where(vocab[at] == slots, push[at], 0.0)
+    ranked = np.flatnonzero(weight > 0)
+    ranked = ranked[np.argsort(-weight[ranked], kind="stable")]
+    stop, out, i = all_stopwords(), [], 0
+    while i < len(ranked) and len(out) < n:  # one weight level at a time, alphabetically within it
+        j = i + 1
+        while j < len(ranked) and weight[ranked[j]] == weight[ranked[i]]:
+            j += 1
+        out += [g for g in sorted(grams[k] for k in ranked[i:j]) if len(g) > 2 and not all(w in stop for w in g.split(" "))]
+        i = j
+    return out[:n]
 
 
 class StackedFeaturizer(TransformerMixin, BaseEstimator):

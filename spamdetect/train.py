@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import tempfile
 from pathlib import Path
@@ -46,10 +47,12 @@ def corpus_features(df: pd.DataFrame, fingerprint: str, *, domain_lists: bool = 
 
 
 def text_version() -> str:
-    """Hash of the code behind the text channel's input (page text and n-gram hashing)."""
-    h = hashlib.sha256()
-    for f in (config.PACKAGE_DIR / "page.py", config.PACKAGE_DIR / "text_model.py"):
-        h.update(f.read_bytes())
+    """Hash of the code behind the text channel's input: page text, word list, n-gram hashing
+    (not the rest of ``text_model``: changing how it fits or explains keeps the cached counts)."""
+    h = hashlib.sha256((config.PACKAGE_DIR / "page.py").read_bytes())
+    for f in (text_model.page_words, text_model.ngrams, text_model.vectorizer, text_model.counts):
+        h.update(inspect.getsource(f).encode())
+    h.update(repr((text_model.MAX_WORDS, text_model.N_FEATURES)).encode())
     return h.hexdigest()[:16]
 
 
