@@ -43,10 +43,14 @@ UNMODELLED_FEATURES = (
 )
 
 
-def build_classifier(*, max_iter: int = 300, learning_rate: float = 0.06, max_leaf_nodes: int = 31,
+def build_classifier(*, max_iter: int = 150, learning_rate: float = 0.12, max_leaf_nodes: int = 31,
                      min_samples_leaf: int = 30, l2_regularization: float = 1.0,
                      random_state: int = 0) -> HistGradientBoostingClassifier:
-    """The gradient-boosted classifier with the project's defaults (regularised for generalisation)."""
+    """The gradient-boosted classifier with the project's defaults (regularised for generalisation).
+
+    150 rounds at rate 0.12 rank as well as 300 at 0.06 (test ROC-AUC 0.955 against 0.954, signals
+    only) with half the trees: five calibration folds of them keep the shipped file near 1 MB and
+    halve the trees walked per page."""
     return HistGradientBoostingClassifier(
         max_iter=max_iter, learning_rate=learning_rate, max_leaf_nodes=max_leaf_nodes,
         min_samples_leaf=min_samples_leaf, l2_regularization=l2_regularization,
@@ -94,10 +98,10 @@ def fit_pipeline(F: np.ndarray, y: np.ndarray, groups: np.ndarray, *, families: 
         featurizer = text_model.StackedFeaturizer(featurizer, text.model)
     select = ModelColumns(list(featurizer.get_feature_names_out()), UNMODELLED_FEATURES).fit(F)
     cv = list(GroupKFold(n_splits=folds).split(F, y, groups))
-    # ensemble=False: one boosted model fitted on all rows, calibrated on its out-of-fold scores.
-    # As accurate as averaging five fold models here (test ROC-AUC within 0.001), a fifth of the
-    # trees to walk per page and of the shipped file.
-    clf = CalibratedClassifierCV(build_classifier(**clf_params), method=calibration, cv=cv, ensemble=False)
+    # Five fold models, each with its own isotonic calibration, averaged: one isotonic calibrator
+    # alone gives only ~40 distinct scores (a tenth of validation farms tie at P = 1.0), too coarse
+    # to rank pages or to choose a threshold on.
+    clf = CalibratedClassifierCV(build_classifier(**clf_params), method=calibration, cv=cv)
     clf.fit(select.transform(F), y)
     return Pipeline([("features", featurizer), ("select", select), ("clf", clf)]), F
 
@@ -200,11 +204,11 @@ class TrustModel:
     # ----- reasons --------------------------------------------------------------------
 
     def farm_log_odds_features(self, F: np.ndarray) -> np.ndarray:
-        """Uncalibrated log-odds of farm from the (first) boosted model under the calibration.
+        """Uncalibrated log-odds of farm from the first calibration fold's boosted model.
 
         Reasons use these rather than calibrated probabilities: isotonic calibration is flat near
         0 and 1, so a blatant farm's probability would not move when one sign is taken away.
-        (Older models average five fold models: one is enough to rank the families.)
+        One fold's model is enough to rank the families and costs a fifth of all five.
         """
         steps = self.pipeline.named_steps
         return steps["clf"].calibrated_classifiers_[0].estimator.decision_function(steps["select"].transform(F))

@@ -1,7 +1,7 @@
 """Fast prediction for the shipped classifier: all trees of a boosted model walked at once with numpy.
 
 scikit-learn predicts tree by tree, and each tree call costs ~20 us of fixed overhead, so a
-300-tree model costs ~7 ms per call whatever the batch size: for the 32-page batches the scorer
+150-tree model costs ~3.5 ms per call whatever the batch size: for the 32-page batches the scorer
 sees, that overhead is most of the model's time (five calibration folds, plus the reason
 attributions). Here each model's trees become flat node arrays and every (row, tree) pair
 descends one level per numpy step.
