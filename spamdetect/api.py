@@ -88,8 +88,7 @@ class Scorer:
         for rec, res in zip(records, results):
             if rec.error is not None:
                 res = {"trust": None, "label": None, "reasons": [], "error": rec.error}
-            url = rec.page.url if rec.page is not None else None
-            out.append({"id": rec.id, "url": url, "trust": res["trust"], "label": res["label"],
+            out.append({"id": rec.id, "url": rec.url, "trust": res["trust"], "label": res["label"],
                         "reasons": res["reasons"], "error": res["error"]})
         return out
 
@@ -134,7 +133,7 @@ def _as_record(row: dict | Record, index: int) -> Record:
     has_html = isinstance(html, (str, bytes)) and len(html) > 0
     has_text = isinstance(text, str) and len(text) > 0
     if not has_html and not has_text:
-        return Record(rid, None, "record has neither an 'html' nor a 'text' string", "<api>")
+        return Record(rid, None, "record has neither an 'html' nor a 'text' string", "<api>", url)
     notes = []
     if isinstance(raw_date, datetime):
         crawl_date = raw_date
@@ -150,7 +149,7 @@ def _as_record(row: dict | Record, index: int) -> Record:
         page = (Page(html=html, url=url, crawl_date=crawl_date, id=rid) if has_html
                 else Page.from_text(text, url=url, crawl_date=crawl_date, id=rid))
     except Exception as exc:  # noqa: BLE001 - one unparseable page must not break the batch
-        return Record(rid, None, f"cannot parse page: {type(exc).__name__}: {exc}"[:300], "<api>")
+        return Record(rid, None, f"cannot parse page: {type(exc).__name__}: {exc}"[:300], "<api>", url)
     page.notes.extend(notes)
     return Record(rid, page, None, "<api>")
 

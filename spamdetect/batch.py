@@ -105,8 +105,7 @@ def _score_one(model: TrustModel, page) -> dict:
 def _output(rec: Record, res: dict) -> dict:
     if rec.error is not None:
         res = {"trust": None, "label": None, "reasons": [], "error": rec.error}
-    url = rec.page.url if rec.page is not None else None
-    return {"id": rec.id, "url": url, "trust": res["trust"], "label": res["label"],
+    return {"id": rec.id, "url": rec.url, "trust": res["trust"], "label": res["label"],
             "reasons": res["reasons"], "error": res["error"]}
 
 
@@ -256,7 +255,7 @@ def _score_alone(pool: _Pool, item: RawRecord | Record) -> dict:
         rec = _load(item)
         why = ("the worker process died while scoring this record (a crash or out of memory)"
                if isinstance(exc, BrokenProcessPool) else f"cannot score: {type(exc).__name__}: {exc}")
-        return _output(Record(rec.id, rec.page, why, rec.source), {})
+        return _output(Record(rec.id, rec.page, why, rec.source, rec.url), {})
 
 
 # ----- a whole run: inputs to an output file --------------------------------------------------

@@ -59,12 +59,20 @@ _ALIASES = {
 
 @dataclass
 class Record:
-    """One input page: ``page`` when it could be read, else ``error`` says why; ``source`` is the file."""
+    """One input page: ``page`` when it could be read, else ``error`` says why; ``source`` is the file.
+
+    ``url`` is the page's; for a record that could not be read, the URL its headers gave, if any.
+    """
 
     id: str
     page: Page | None
     error: str | None
     source: str
+    url: str | None = None
+
+    def __post_init__(self):
+        if self.url is None and self.page is not None:
+            self.url = self.page.url
 
 
 # ----- decoding ---------------------------------------------------------------------------
@@ -200,18 +208,18 @@ class RawRecord:
         """Decode and parse: the ``Record`` with its ``Page``, or with ``error``; never raises."""
         try:
             if self.kind == "error":
-                return Record(self.id, None, self.error, self.source)
+                return Record(self.id, None, self.error, self.source, self.url)
             if self.kind in ("html", "text"):
                 return _load_file(self)
             if self.kind == "warc":
                 return _load_warc(self)
             return _jsonl_record(self.data, self.id, self.source)
         except Exception as exc:  # noqa: BLE001 -- one odd record must not stop the batch
-            return Record(self.id, None, f"cannot read record: {_describe(exc)}"[:500], self.source)
+            return Record(self.id, None, f"cannot read record: {_describe(exc)}"[:500], self.source, self.url)
 
 
-def _error(rid: str, src: str, msg: str) -> RawRecord:
-    return RawRecord("error", rid, src, error=msg)
+def _error(rid: str, src: str, msg: str, url: str | None = None) -> RawRecord:
+    return RawRecord("error", rid, src, error=msg, url=url)
 
 
 @dataclass(slots=True)
@@ -408,7 +416,7 @@ def _warc_raw(stream: BinaryIO, src: str) -> Iterator[RawRecord]:
         lied, it.err_count = it.err_count > 0, 0
         if raw is not None and lied:
             raw = _error(raw.id, src, f"corrupt WARC record: its Content-Length does not match where the record "
-                         "ends, so its body is unreliable (the records around it are read as usual)")
+                         "ends, so its body is unreliable (the records around it are read as usual)", raw.url)
         if raw is not None:
             yield raw
 
@@ -428,18 +436,18 @@ def _warc_raw(stream: BinaryIO, src: str) -> Iterator[RawRecord]:
             # get_record_offset() reads the record to its end, so it comes after the body
             offset = it.get_record_offset()
             end = offset + it.get_record_length()
-            rid = f"{src}:{offset}"
+            rid, url = f"{src}:{offset}", record.rec_headers.get_header("WARC-Target-URI")
             if _cut_off(record):  # the stream ended inside this record: it and all after it are lost
-                yield _error(rid, src, _truncated_msg(record, offset))
+                yield _error(rid, src, _truncated_msg(record, offset), url)
                 return
             if failure:
-                yield _error(rid, src, failure)
+                yield _error(rid, src, failure, url)
             elif not_page or (rtype == "response" and not _content_type(record)
                               and not _looks_html(record, body[:512])):
                 continue
             else:
                 http = record.http_headers
-                pending = RawRecord("warc", rid, src, data=body, url=record.rec_headers.get_header("WARC-Target-URI"),
+                pending = RawRecord("warc", rid, src, data=body, url=url,
                                     date=record.rec_headers.get_header("WARC-Date"),
                                     content_type=http.get_header("Content-Type") if http else None,
                                     text=rtype == "conversion", full_size=size if size > len(body) else None)
@@ -505,7 +513,8 @@ def _load_warc(raw: RawRecord) -> Record:
         page.notes.extend(notes)
         return Record(raw.id, page, None, raw.source)
     if binary := _binary(raw.data):
-        return Record(raw.id, None, f"binary content ({binary}) served as {raw.content_type or 'a page'}", raw.source)
+        return Record(raw.id, None, f"binary content ({binary}) served as {raw.content_type or 'a page'}", raw.source,
+                      raw.url)
     html, note = decode_html_noted(raw.data, _charset_of(raw.content_type), final=not cut)
     page = _html_page(html, notes + [note] if note else notes, url=raw.url, crawl_date=crawl_date, id=raw.id)
     return Record(raw.id, page, None, raw.source)
@@ -547,7 +556,8 @@ def _jsonl_record(line: bytes, default_id: str, src: str) -> Record:
     rid = str(row["id"]) if row.get("id") not in (None, "") else default_id
     html, text, url = row.get("html"), row.get("text"), row.get("url")
     if not isinstance(html, str) and not isinstance(text, str):
-        return Record(rid, None, "line has neither an 'html' nor a 'text' string", src)
+        return Record(rid, None, "line has neither an 'html' nor a 'text' string", src,
+                      url if isinstance(url, str) else None)
     if url is not None and not isinstance(url, str):
         return Record(rid, None, f"'url' must be a string, got {type(url).__name__}", src)
     raw_date = row.get("crawl_date")

@@ -165,8 +165,7 @@ def score_batch_safely(model, records: list[Record]) -> list[dict]:
         try:
             out.extend(score_records(model, [rec]))
         except Exception as exc:  # noqa: BLE001
-            url = rec.page.url if rec.page is not None else None
-            out.append(_error_row(rec.id, url, f"scoring failed: {type(exc).__name__}: {exc}"))
+            out.append(_error_row(rec.id, rec.url, f"scoring failed: {type(exc).__name__}: {exc}"))
     return out
 
 

@@ -159,6 +159,7 @@ def test_jsonl_bad_lines_become_error_records_and_good_lines_pages(tmp_path):
     assert [r.id for r in recs] == ["p1", f"{path}:2", f"{path}:3", "p4", f"{path}:6", f"{path}:7"]
     assert [r.error is None for r in recs] == [True, False, True, False, False, True]
     assert "bad JSON" in recs[1].error and "neither" in recs[3].error and "object" in recs[4].error
+    assert recs[3].url == "https://c.com/z" and recs[0].url == "https://a.com/x"  # error records keep the URL too
     assert recs[0].page.title == "One" and recs[0].page.crawl_date.year == 2024
     assert not recs[2].page.is_html and recs[2].page.title == "Two"
     assert recs[5].page.crawl_date is None and any("crawl_date" in n for n in recs[5].page.notes)
@@ -232,6 +233,7 @@ def test_binary_bodies_are_error_records_not_scored_garbage(tmp_path):
     recs = _records(png, warc)
     assert [r.page for r in recs] == [None, None]
     assert all("PNG image" in r.error for r in recs) and "text/html" in recs[1].error
+    assert recs[1].url == "https://e.com/logo"  # an unreadable record still says which page it was
 
 
 def test_a_huge_page_is_read_up_to_the_cap_and_says_how_much_was_there(tmp_path):
