@@ -254,7 +254,9 @@ def build_corpus(root: str | Path | None = None, seed: int = 0, farms_per_page: 
                      "n_errors": len(errors)})
     df.attrs["fingerprint"] = fingerprint(df, seed)
     if errors:
-        print(f"corpus: {len(errors)} page(s) failed, first: {errors[0][:300]}", file=sys.stderr)
+        lines = errors[0].strip().splitlines()  # "<key>: Traceback ...", ..., "<Exception>: <message>"
+        print(f"corpus: {len(errors)} page variant(s) failed and were left out, first: "
+              f"{lines[0].split(': Traceback')[0]}: {lines[-1][:200]}", file=sys.stderr)
     if cache:
         save_corpus(df, path)
     return df
