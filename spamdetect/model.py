@@ -180,12 +180,6 @@ class TrustModel:
         state.pop("_fast", None)
         return state
 
-    def features_of(self, page: Page) -> np.ndarray:
-        """The model's feature row for one page (signals, then the text channel's score if any)."""
-        F = np.array([self._signal_row(page)], dtype=np.float64)
-        self._add_text_scores(F, [page])
-        return F[0]
-
     def _signal_row(self, page: Page) -> list[float]:
         fz = self.featurizer
         values = page_features(page, fz.families, fz.domain_lists)

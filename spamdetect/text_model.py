@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import groupby
 
 import numpy as np
 from scipy import sparse
@@ -97,7 +98,8 @@ class LegitVocabulary(TransformerMixin, BaseEstimator):
         story = (np.unique(np.asarray(groups)[legit], return_inverse=True)[1] if groups is not None
                  else np.arange(legit.sum()))
         cols = np.unique(np.stack([rows.col, story[rows.row]]), axis=1)[0]  # one entry per (column, story)
-        need = min(self.min_stories, max(1, (story.max() + 1 if len(story) else 0) // 10))
+        n_stories = story.max() + 1 if len(story) else 0
+        need = min(self.min_stories, max(1, n_stories // 10))
         self.columns_ = np.flatnonzero(np.bincount(cols, minlength=T.shape[1]) >= need).astype(np.int32)
         if not len(self.columns_):  # no legitimate rows at all: one (empty) column keeps the pipeline valid
             self.columns_ = np.zeros(1, np.int32)
@@ -182,13 +184,11 @@ def top_terms(model: Pipeline, words: list[str], n: int = 3) -> list[str]:
     weight = np.where(vocab[at] == slots, push[at], 0.0)
     ranked = np.flatnonzero(weight > 0)
     ranked = ranked[np.argsort(-weight[ranked], kind="stable")]
-    stop, out, i = all_stopwords(), [], 0
-    while i < len(ranked) and len(out) < n:  # one weight level at a time, alphabetically within it
-        j = i + 1
-        while j < len(ranked) and weight[ranked[j]] == weight[ranked[i]]:
-            j += 1
-        out += [g for g in sorted(grams[k] for k in ranked[i:j]) if len(g) > 2 and not all(w in stop for w in g.split(" "))]
-        i = j
+    stop, out = all_stopwords(), []
+    for _, level in groupby(ranked, key=weight.__getitem__):  # alphabetically within a weight level
+        out += [g for g in sorted(grams[k] for k in level) if len(g) > 2 and not all(w in stop for w in g.split(" "))]
+        if len(out) >= n:
+            break
     return out[:n]
 
 

@@ -78,7 +78,12 @@ def _story_of(rec: LegitRecord) -> tuple[Story | None, str | None]:
         page = Page(html=html, url=rec.url)
         return extract_story(page, rec.key, rec.source, rec.date, rec.lang), html
     except Exception:  # a broken page costs its rows, never the build
-        return None, traceback.format_exc(limit=-3)
+        return None, _failure(rec.key)
+
+
+def _failure(key: str) -> str:
+    """The exception being handled, for the build's error list: "<key>: <traceback>"."""
+    return f"{key}: {traceback.format_exc(limit=-4)}"
 
 
 def _crawl_offset(rng: random.Random) -> timedelta:
@@ -128,7 +133,7 @@ def eligible(story: Story) -> bool:
     return len(story.paragraphs) >= MIN_PARAGRAPHS and story.n_words >= MIN_WORDS
 
 
-def _docs_for(rec: LegitRecord, story: Story, original: str) -> tuple[list[dict], str | None]:
+def _docs_for(rec: LegitRecord, story: Story, original: str) -> tuple[list[dict], list[str]]:
     seed, p = _STATE["seed"], _STATE["params"]
     rng = random.Random(f"{seed}|{rec.key}")
     rows: list[dict] = []
@@ -137,12 +142,12 @@ def _docs_for(rec: LegitRecord, story: Story, original: str) -> tuple[list[dict]
         soup = parse_soup(original)
         html = serialize(soup)
     except Exception:
-        return rows, traceback.format_exc(limit=-3)
+        return rows, [_failure(f"{rec.key}#legit")]
     none_p = p["url_none_prob"]
     url = None if rng.random() < none_p else rec.url
     rows += _render_rows(f"{rec.key}#legit", story, "legit", 0, "", html, [], url, _crawl_date(None, story, rng), seed, {})
     if not eligible(story):
-        return rows, None
+        return rows, []
     errs = []
     if rng.random() < p["aug_prob"]:
         try:
@@ -151,7 +156,7 @@ def _docs_for(rec: LegitRecord, story: Story, original: str) -> tuple[list[dict]
             rows += _render_rows(f"{rec.key}#aug", story, "legit_aug", 0, "", doc.html, doc.operations, url,
                                  _crawl_date(None, story, rng), seed, {})
         except Exception:  # one failed variant costs that variant only
-            errs.append(f"{rec.key}#aug: " + traceback.format_exc(limit=-4))
+            errs.append(_failure(f"{rec.key}#aug"))
     weights = dict(FAMILY_WEIGHTS)
     for i in range(p["farms_per_page"]):
         fam = rng.choices(list(weights), list(weights.values()))[0]
@@ -168,8 +173,8 @@ def _docs_for(rec: LegitRecord, story: Story, original: str) -> tuple[list[dict]
             rows += _render_rows(f"{rec.key}#farm{i}", story, "farm", 1, fam, doc.html, doc.operations, url,
                                  _crawl_date(doc, story, rng), seed, {**doc.extra, "site_domain": doc.site_domain})
         except Exception:
-            errs.append(f"{rec.key}#farm{i}: " + traceback.format_exc(limit=-4))
-    return rows, "\n".join(errs) or None
+            errs.append(_failure(f"{rec.key}#farm{i}"))
+    return rows, errs
 
 
 def _pick_donor(story: Story, rng: random.Random) -> Donor | None:
@@ -186,7 +191,7 @@ def _pick_donor(story: Story, rng: random.Random) -> Donor | None:
     return None
 
 
-def _work(item: tuple[LegitRecord, Story, str]) -> tuple[list[dict], str | None]:
+def _work(item: tuple[LegitRecord, Story, str]) -> tuple[list[dict], list[str]]:
     return _docs_for(*item)
 
 
@@ -230,7 +235,7 @@ def build_corpus(root: str | Path | None = None, seed: int = 0, farms_per_page: 
         for rec, (story, html) in zip(records, pool.imap(_story_of, records, chunksize=8)):
             bar.update(1)
             if story is None:
-                errors.append(f"{rec.key}: {html}")
+                errors.append(html)
             else:
                 stories.append((rec, story, html))
         state["pool"] = HeadlinePool.from_items([(s.key, s.lang, s.title) for _, s, _ in stories])
@@ -241,11 +246,10 @@ def build_corpus(root: str | Path | None = None, seed: int = 0, farms_per_page: 
         state["donors"] = donors  # workers are forked: inherited, not pickled
     rows: list[dict] = []
     with ctx.Pool(workers, _init_worker, (state,)) if workers > 1 else _Inline(_init_worker, state) as pool:
-        for out, err in pool.imap(_work, stories, chunksize=2):
+        for out, errs in pool.imap(_work, stories, chunksize=2):
             bar.update(1)
             rows.extend(out)
-            if err:
-                errors.append(err)
+            errors.extend(errs)
         bar.update(len(records) - len(stories))
         bar.close()
     df = pd.DataFrame(rows, columns=COLUMNS)
@@ -254,7 +258,7 @@ def build_corpus(root: str | Path | None = None, seed: int = 0, farms_per_page: 
                      "n_errors": len(errors)})
     df.attrs["fingerprint"] = fingerprint(df, seed)
     if errors:
-        lines = errors[0].strip().splitlines()  # "<key>: Traceback ...", ..., "<Exception>: <message>"
+        lines = errors[0].strip().splitlines()  # see _failure: "<key>: Traceback ...", ..., "<Exception>: <message>"
         print(f"corpus: {len(errors)} page variant(s) failed and were left out, first: "
               f"{lines[0].split(': Traceback')[0]}: {lines[-1][:200]}", file=sys.stderr)
     if cache:
