@@ -247,18 +247,9 @@ class Page:
     @cached_property
     def _prose_lines(self) -> list[tuple[str, list[str]]]:
         """(line, its words) for the lines that read as story prose."""
-        if not self.lines:
-            return []
-        out = []
-        tokens = _WORD.findall
-        # lower-cased as in line_words; a line under 15 characters cannot hold the 8 words that
-        # prose needs, and skipping those (half the lines of a page) saves their tokenising
-        for line, low in zip(self.lines, "\n".join(self.lines).lower().split("\n")):
-            if len(low) >= 15:
-                toks = tokens(low)
-                if _is_prose(line, len(toks)):
-                    out.append((line, toks))
-        return out
+        # line_words is tokenised anyway (the text channel reads it): reuse it rather than tokenise
+        # the long lines a second time
+        return [(line, toks) for line, toks in zip(self.lines, self.line_words) if _is_prose(line, len(toks))]
 
     @cached_property
     def paragraphs(self) -> list[str]:
