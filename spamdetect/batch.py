@@ -33,9 +33,9 @@ from itertools import islice
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from spamdetect.features import pool_context
 from spamdetect.loading import load_model
 from spamdetect.model import FARM, TrustModel
+from spamdetect.pools import pool_context
 from spamdetect.readers import InputReader, RawRecord, Record
 from spamdetect.writers import open_writer, output_has_records, resume_point
 
@@ -179,8 +179,6 @@ class _Pool:
         self.executor = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
-        # No forkserver preload of the scoring code: importing numpy starts OpenBLAS threads, and
-        # workers forked from a threaded server hung at exit, outliving a killed run.
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=pool_context(),
                                    initializer=_init_worker, initargs=(self.model, os.getpid()))
 

@@ -348,20 +348,21 @@ def _parse_batch(raws: list) -> tuple[int, int, int]:
 
 
 _PEERS: dict[str, Callable] = {"trafilatura": _trafilatura_batch, "parse": _parse_batch}
+_PEER_MODULES = {"trafilatura": "trafilatura", "parse": "selectolax.lexbor"}  # imported once, in the fork server
 
 
 def run_peer(tool: str, warc: str, workers: int) -> dict:
     """Run a peer over every page of ``warc`` laid out as ``spamdetect score`` is: the main process
     reads raw records (spamdetect's ``InputReader``), ``workers`` processes decode and work, with
     at most 2 batches in flight per worker."""
-    import multiprocessing
-
+    from spamdetect.pools import pool_context
     from spamdetect.readers import InputReader
 
     fn, totals = _PEERS[tool], [0, 0, 0]
+    # workers start as spamdetect's do: forked from a server that imported the peer's code once
+    context = pool_context(preload=("spamdetect.bench", "spamdetect.readers", _PEER_MODULES[tool]))
     raws = iter(InputReader([warc]))
-    # forkserver as spamdetect.batch (importing its pool_context would load sklearn into the peer)
-    with ProcessPoolExecutor(max_workers=max(workers, 1), mp_context=multiprocessing.get_context("forkserver")) as pool:
+    with ProcessPoolExecutor(max_workers=max(workers, 1), mp_context=context) as pool:
         window: deque[Future] = deque()
         while batch := list(islice(raws, BATCH)):
             window.append(pool.submit(fn, batch))

@@ -13,6 +13,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
         from spamdetect.spark_engine import cli_main
 
         return cli_main(args)
+    if args.workers != 0:
+        from spamdetect.pools import pool_context
+
+        pool_context()  # the workers' server imports the scoring code while this process does
     from spamdetect.batch import cli_main
 
     return cli_main(args)

@@ -8,7 +8,6 @@ signals fail entirely becomes a row of NaN, so one bad page never breaks a batch
 from __future__ import annotations
 
 import math
-import multiprocessing
 from collections.abc import Iterable
 
 import numpy as np
@@ -17,6 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from spamdetect import signals
 from spamdetect.page import Page
+from spamdetect.pools import pool_context
 
 
 def _present(value) -> bool:
@@ -104,12 +104,6 @@ def as_pages(X) -> list[Page | None]:
         except (ValueError, TypeError):
             pages.append(None)
     return pages
-
-
-def pool_context() -> multiprocessing.context.BaseContext:
-    """Worker processes start from a fork server, not by forking this process: a process that has
-    already run the model holds OpenMP threads, and a forked copy of it can hang on its first predict."""
-    return multiprocessing.get_context("forkserver")
 
 
 def _map_chunks(fn, df: pd.DataFrame, args: tuple, *, workers: int, chunk: int, progress: bool = False,
