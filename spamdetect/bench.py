@@ -13,6 +13,8 @@ One run measures, side by side, on the same gzipped WARC built from the real cor
 
 Each runs with 1 worker and with all cores, each in its own subprocess, so wall time
 includes start-up and peak RSS (the whole process tree, sampled every 0.1 s) is per run.
+Every run is repeated (``--rounds``, default 3), interleaved, and the table reports each run's
+median round with the range: on a shared machine one round can be a third slower than the next.
 Peers read the WARC with spamdetect's reader and fan batches out to worker processes the
 way ``spamdetect.batch`` does, so equal worker counts compare equal work layouts.
 The table goes to stdout and to MLflow (experiment ``spamdetect-bench``).
@@ -33,7 +35,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -379,9 +381,34 @@ def run_peer(tool: str, warc: str, workers: int) -> dict:
 
 @dataclass
 class BenchResult:
+    """Every measurement of every round (``runs``); figures and ratios use each run's median round."""
+
     crawl: CrawlInfo
-    rows: list[Measurement]
+    runs: list[Measurement]
     workers: int
+
+    @property
+    def rounds(self) -> int:
+        return max(Counter((r.tool, r.workers) for r in self.runs).values(), default=0)
+
+    @property
+    def rows(self) -> list[Measurement]:
+        """Per tool and worker count, the round with the median pages/s (all rounds must succeed)."""
+        out = []
+        for key in dict.fromkeys((r.tool, r.workers) for r in self.runs):
+            same = [r for r in self.runs if (r.tool, r.workers) == key]
+            failed = [r for r in same if not r.ok]
+            out.append(failed[0] if failed else sorted(same, key=lambda r: r.pages_per_s)[(len(same) - 1) // 2])
+        return out
+
+    def spread(self, tool: str, workers: int) -> tuple[float, float]:
+        """(lowest, highest) pages/s over the rounds."""
+        rates = [r.pages_per_s for r in self.runs if r.tool == tool and r.workers == workers]
+        return min(rates), max(rates)
+
+    def peak_rss(self, tool: str, workers: int) -> int:
+        """The highest peak RSS over the rounds (the safe side for a capacity figure)."""
+        return max(r.peak_rss for r in self.runs if r.tool == tool and r.workers == workers)
 
     def row(self, tool: str, workers: int) -> Measurement | None:
         return next((r for r in self.rows if r.tool == tool and r.workers == workers), None)
@@ -417,7 +444,9 @@ class BenchResult:
         for r in self.rows:
             out[f"pages_per_s_{r.name}"] = r.pages_per_s
             out[f"mb_per_s_{r.name}"] = self.crawl.html_mb / r.seconds if r.seconds else 0.0
-            out[f"peak_rss_mb_{r.name}"] = r.peak_rss / 1e6
+            out[f"peak_rss_mb_{r.name}"] = self.peak_rss(r.tool, r.workers) / 1e6
+            low, high = self.spread(r.tool, r.workers)
+            out[f"pages_per_s_min_{r.name}"], out[f"pages_per_s_max_{r.name}"] = low, high
             out[f"seconds_{r.name}"] = r.seconds
             out[f"errors_{r.name}"] = r.errors
         out.update(self.ratios())
@@ -426,14 +455,17 @@ class BenchResult:
     def table(self) -> str:
         c = self.crawl
         lines = [f"{c.pages} pages, {c.html_mb:.1f} MB of HTML, {c.file_bytes / 1e6:.1f} MB gzipped WARC "
-                 f"({c.path}); {all_workers()} cores",
+                 f"({c.path}); {all_workers()} cores; {self.rounds} round(s), interleaved: "
+                 "each figure is the median round's, range = lowest-highest pages/s, peak RSS = highest",
                  "",
-                 f"{'run':<16} {'workers':>7} {'pages/s':>9} {'MB/s':>7} {'peak RSS MB':>11} {'seconds':>8} "
-                 f"{'errors':>6}  note"]
+                 f"{'run':<16} {'workers':>7} {'pages/s':>9} {'range':>13} {'MB/s':>7} {'peak RSS MB':>11} "
+                 f"{'seconds':>8} {'errors':>6}  note"]
         for r in self.rows:
             mbs = c.html_mb / r.seconds if r.seconds else 0.0
             note = r.detail if r.ok else f"FAILED: {r.detail}"
-            lines.append(f"{r.tool:<16} {r.workers:>7} {r.pages_per_s:>9.1f} {mbs:>7.2f} {r.peak_rss / 1e6:>11.0f} "
+            low, high = self.spread(r.tool, r.workers)
+            lines.append(f"{r.tool:<16} {r.workers:>7} {r.pages_per_s:>9.1f} {f'{low:.1f}-{high:.1f}':>13} "
+                         f"{mbs:>7.2f} {self.peak_rss(r.tool, r.workers) / 1e6:>11.0f} "
                          f"{r.seconds:>8.2f} {r.errors:>6}  {note}")
         lines.append("")
         for k, v in self.ratios().items():
@@ -444,24 +476,29 @@ class BenchResult:
         return "\n".join(lines)
 
 
-def run_benchmark(pages: int = DEFAULT_PAGES, workers: int | None = None,
-                  tools: Iterable[str] = TOOLS, crawl: CrawlInfo | None = None) -> BenchResult:
-    """Build (or reuse) the crawl and measure every tool at 1 and at ``workers`` workers."""
+def run_benchmark(pages: int = DEFAULT_PAGES, workers: int | None = None, tools: Iterable[str] = TOOLS,
+                  crawl: CrawlInfo | None = None, rounds: int = 1) -> BenchResult:
+    """Build (or reuse) the crawl and measure every tool at 1 and at ``workers`` workers, ``rounds`` times.
+
+    Rounds are interleaved (every run once, then again), so a slow spell of a shared machine
+    lands on all tools alike instead of on whichever ran during it.
+    """
     workers = workers or all_workers()
     crawl = crawl or bench_crawl(pages)
     out_dir = Path(crawl.path).parent
-    rows = []
-    for tool in ("parse", "spamdetect", "trafilatura"):  # cheapest first: a broken setup shows early
-        if tool not in tools:
-            continue
-        for w in sorted({1, workers}):
-            print(f"running {tool} with {w} worker(s)...", file=sys.stderr, flush=True)
-            m = (run_spamdetect(crawl.path, w, out_dir) if tool == "spamdetect"
-                 else run_peer_subprocess(tool, crawl.path, w))
-            if m.ok and m.pages != crawl.pages:
-                m.ok, m.detail = False, f"saw {m.pages} of {crawl.pages} pages; {m.detail}"
-            rows.append(m)
-    return BenchResult(crawl, rows, workers)
+    runs = []
+    for n in range(1, rounds + 1):
+        for tool in ("parse", "spamdetect", "trafilatura"):  # cheapest first: a broken setup shows early
+            if tool not in tools:
+                continue
+            for w in sorted({1, workers}):
+                print(f"round {n}/{rounds}: {tool} with {w} worker(s)...", file=sys.stderr, flush=True)
+                m = (run_spamdetect(crawl.path, w, out_dir) if tool == "spamdetect"
+                     else run_peer_subprocess(tool, crawl.path, w))
+                if m.ok and m.pages != crawl.pages:
+                    m.ok, m.detail = False, f"saw {m.pages} of {crawl.pages} pages; {m.detail}"
+                runs.append(m)
+    return BenchResult(crawl, runs, workers)
 
 
 # ----- MLflow -------------------------------------------------------------------------------
@@ -528,9 +565,10 @@ def log_benchmark(result: BenchResult) -> str:
     params = {"pages": c.pages, "html_mb": round(c.html_mb, 2), "warc_mb": round(c.file_bytes / 1e6, 2),
               "cpu_count": all_workers(), "workers": result.workers, "crawl": Path(c.path).name,
               **_signal_versions()}
+    params["rounds"] = result.rounds
     series = {r.name: r.series for r in result.rows}
-    data = {"crawl": asdict(c), "rows": [{**asdict(r), "pages_per_s": r.pages_per_s, "series": None}
-                                         for r in result.rows],
+    data = {"crawl": asdict(c), "rounds": result.rounds,
+            "runs": [{**asdict(r), "pages_per_s": r.pages_per_s, "series": None} for r in result.runs],
             "ratios": result.ratios(), "checks": result.checks()}
     return log_run(f"bench-{datetime.now():%Y-%m-%d-%H%M}", params, result.metrics(),
                    {"bench_table.txt": result.table() + "\n", "bench.json": json.dumps(data, indent=1),
@@ -651,6 +689,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"pages in the benchmark crawl (default {DEFAULT_PAGES}; --profile: 300)")
     parser.add_argument("--workers", type=int, default=None, help="the 'all workers' figure (default: all cores)")
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated subset of {','.join(TOOLS)}")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="measure every run this many times, interleaved; report the median (default 3)")
     parser.add_argument("--no-mlflow", action="store_true", help="print only; log no MLflow run")
     parser.add_argument("--memory-gb", type=float, default=None,
                         help="memory run: score a plain WARC of this many GB and report peak RSS")
@@ -675,7 +715,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(tools) - set(TOOLS)
     if unknown:
         parser.error(f"unknown tools: {', '.join(sorted(unknown))}")
-    result = run_benchmark(args.pages or DEFAULT_PAGES, args.workers, tools)
+    result = run_benchmark(args.pages or DEFAULT_PAGES, args.workers, tools, rounds=max(args.rounds, 1))
     print(result.table())
     if not args.no_mlflow:
         run_id = log_benchmark(result)

@@ -52,7 +52,7 @@ def test_memory_sampler_sees_a_grandchild_that_allocates_memory():
 
 @pytest.mark.slow
 def test_bench_run_measures_every_tool_and_logs_a_run(legit_records, tmp_store, capsys):
-    assert bench.main(["--pages", "12", "--workers", "2"]) == 0
+    assert bench.main(["--pages", "12", "--workers", "2", "--rounds", "2"]) == 0
     out = capsys.readouterr().out
 
     for tool in bench.TOOLS:
@@ -67,12 +67,28 @@ def test_bench_run_measures_every_tool_and_logs_a_run(legit_records, tmp_store, 
     exp = client.get_experiment_by_name("spamdetect-bench")
     (run,) = client.search_runs([exp.experiment_id])
     assert run.info.run_name.startswith("bench-")
-    assert run.data.params["pages"] == "12" and run.data.params["workers"] == "2"
+    assert run.data.params["pages"] == "12" and run.data.params["workers"] == "2" and run.data.params["rounds"] == "2"
     metrics = run.data.metrics
     assert metrics["pages_per_s_spamdetect_w2"] > 0 and metrics["peak_rss_mb_trafilatura_w1"] > 10
     assert metrics["errors_spamdetect_w2"] == 0
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"bench_table.txt", "bench.json"} <= artifacts
+
+
+def test_figures_are_the_median_round_and_a_failed_round_shows():
+    crawl = bench.CrawlInfo("x.warc.gz", 100, 1_000_000, 50_000_000)
+
+    def m(tool, workers, seconds, peak, ok=True):
+        return bench.Measurement(tool, workers, 100, seconds, peak, ok=ok)
+
+    runs = [m("parse", 1, 1.0, 10), m("parse", 1, 2.0, 30), m("parse", 1, 4.0, 20),
+            m("spamdetect", 1, 5.0, 100), m("spamdetect", 1, 3.0, 100, ok=False), m("spamdetect", 1, 4.0, 100)]
+    result = bench.BenchResult(crawl, runs, 1)
+    assert result.rounds == 3
+    assert result.row("parse", 1).seconds == 2.0  # 50 pages/s: the median of 25, 50 and 100
+    assert result.spread("parse", 1) == (25.0, 100.0) and result.peak_rss("parse", 1) == 30
+    assert not result.row("spamdetect", 1).ok  # one failed round fails the figure
+    assert "FAILED" in result.table()
 
 
 @pytest.mark.slow
