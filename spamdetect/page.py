@@ -245,6 +245,15 @@ class Page:
         return [Link(text, (node.attrs.get("href") or "").strip()) for text, node in zip(texts, nodes)]
 
     @cached_property
+    def hrefs(self) -> list[str]:
+        """The ``href`` of each of ``links``, without reading the anchors' text ([] in text mode)."""
+        if "links" in self.__dict__:
+            return [link.href for link in self.links]
+        if self.tree is None or self.tree.body is None:
+            return []
+        return [(node.attrs.get("href") or "").strip() for node in self.tree.body.css("a[href]")]
+
+    @cached_property
     def _prose_lines(self) -> list[tuple[str, list[str]]]:
         """(line, its words) for the lines that read as story prose."""
         # line_words is tokenised anyway (the text channel reads it): reuse it rather than tokenise

@@ -34,6 +34,15 @@ def test_prose_views_match_their_definitions_on_a_real_page(real_page):
     assert page.story_words(500) == words(page.main_text[:500])
 
 
+def test_hrefs_are_the_links_hrefs_whichever_view_comes_first(real_page):
+    first = real_page("postlight-parser/fixtures/www.cnn.com")
+    hrefs = first.hrefs  # straight from the tree
+    second = real_page("postlight-parser/fixtures/www.cnn.com")
+    links = second.links
+    assert len(hrefs) > 50 and hrefs == [link.href for link in links] == second.hrefs  # second: from links
+    assert Page.from_text("A title\nsome text").hrefs == []
+
+
 def test_lines_leave_the_tree_as_parsed(real_page):
     page = real_page("postlight-parser/fixtures/www.cnn.com")
     before = page.tree.body.html

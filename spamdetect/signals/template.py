@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
-from operator import attrgetter
 
 import ahocorasick
 
@@ -455,8 +454,8 @@ def _long_stopwords() -> frozenset[str]:
 
 def _html_signs(page: Page) -> dict[str, float]:
     """Signs only markup can show: share endpoints, affiliate links, rating and FAQ schema."""
-    links = page.links
-    hrefs = "\n" + "\n".join(map(attrgetter("href"), links)).lower()
+    links = page.hrefs
+    hrefs = "\n" + "\n".join(links).lower()
     share = _count(hrefs, _SHARE_SCHEMES)
     aff = len(_REL_AFF.findall(hrefs))
     own = page.domain
