@@ -170,8 +170,6 @@ def top_terms(model: Pipeline, words: list[str], n: int = 3) -> list[str]:
     """The n-grams of this page that push its score furthest towards farm (for reasons); n-grams of
     stop words only ("the", "i am") are left out: they say nothing to a reader. Ties (n-grams
     sharing a hash slot) go alphabetically."""
-    from spamdetect.signals.text_quality import all_stopwords
-
     words = words[:MAX_WORDS]
     hasher, vocab = model.named_steps["hash"], model.named_steps["vocab"].columns_
     x = model[1:-1].transform(hasher.transform([words])).tocsr()  # columns: positions in vocab
@@ -181,7 +179,14 @@ def top_terms(model: Pipeline, words: list[str], n: int = 3) -> list[str]:
     grams = list(set(ngrams(words)))
     slots = np.abs(np.array([murmurhash3_32(g, positive=False) for g in grams], dtype=np.int64)) % hasher.n_features
     at = np.minimum(np.searchsorted(vocab, slots), len(vocab) - 1)
-    weight = np.where(vocab[at] == slots, push[at], 0.0)
+    return rank_terms(grams, np.where(vocab[at] == slots, push[at], 0.0), n)
+
+
+def rank_terms(grams: list[str], weight: np.ndarray, n: int) -> list[str]:
+    """The ``n`` distinct ``grams`` of largest positive ``weight``, ties alphabetically; n-grams of
+    stop words only and of under 3 characters are left out (``top_terms``'s ranking)."""
+    from spamdetect.signals.text_quality import all_stopwords
+
     ranked = np.flatnonzero(weight > 0)
     ranked = ranked[np.argsort(-weight[ranked], kind="stable")]
     stop, out = all_stopwords(), []

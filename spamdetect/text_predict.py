@@ -16,8 +16,6 @@ scikit-learn instead of silently changing scores.
 
 from __future__ import annotations
 
-from itertools import groupby
-
 import mmh3
 import numpy as np
 from scipy.special import expit
@@ -25,7 +23,7 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from spamdetect.text_model import MAX_WORDS, LegitVocabulary, farm_scores, ngrams
+from spamdetect.text_model import MAX_WORDS, LegitVocabulary, farm_scores, ngrams, rank_terms
 
 _ONE = np.float32(1.0)
 
@@ -64,9 +62,9 @@ class FastText:
         h = np.fromiter(map(mmh3.hash, grams), dtype=np.int64, count=len(grams))
         return self.position[np.abs(h) % self.n_features]
 
-    def _row(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The page's TF-IDF row: vocabulary positions in ascending order and their weights (float32)."""
-        pos = self.positions(ngrams(words[:MAX_WORDS]))
+    def _row(self, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The TF-IDF row of a page whose n-grams sit at vocabulary positions ``pos``: the positions
+        present, ascending, and their weights (float32)."""
         cols, counts = np.unique(pos[pos >= 0], return_counts=True)
         tf = np.log(counts.astype(np.float32)) + _ONE
         tf *= self.idf[cols]
@@ -82,26 +80,19 @@ class FastText:
 
     def farm_scores(self, docs: list[list[str]]) -> np.ndarray:
         """P(farm) for each word list, as ``text_model.farm_scores``."""
-        return expit(np.array([self._decision(*self._row(words)) for words in docs], dtype=np.float64))
+        rows = (self._row(self.positions(ngrams(words[:MAX_WORDS]))) for words in docs)
+        return expit(np.array([self._decision(*row) for row in rows], dtype=np.float64))
 
     def top_terms(self, words: list[str], n: int = 3) -> list[str]:
         """``text_model.top_terms``: the page's n-grams that push it furthest towards farm."""
-        from spamdetect.signals.text_quality import all_stopwords
-
-        cols, tf = self._row(words)
+        grams = ngrams(words[:MAX_WORDS])
+        pos = self.positions(grams)  # hashed once, for the row and for naming its columns
+        cols, tf = self._row(pos)
         push = np.zeros(len(self.coef))
         push[cols] = tf * self.coef[cols]
-        grams = sorted(set(ngrams(words[:MAX_WORDS])))
-        pos = self.positions(grams)
-        weight = np.where(pos >= 0, push[pos], 0.0)
-        ranked = np.flatnonzero(weight > 0)
-        ranked = ranked[np.argsort(-weight[ranked], kind="stable")]  # grams are sorted: ties go alphabetically
-        stop, out = all_stopwords(), []
-        for _, level in groupby(ranked, key=weight.__getitem__):
-            out += [g for g in (grams[k] for k in level) if len(g) > 2 and not all(w in stop for w in g.split(" "))]
-            if len(out) >= n:
-                break
-        return out[:n]
+        position_of = dict(zip(grams, pos.tolist()))  # each distinct n-gram once
+        at = np.fromiter(position_of.values(), dtype=np.int64, count=len(position_of))
+        return rank_terms(list(position_of), np.where(at >= 0, push[at], 0.0), n)
 
     def matches(self, model: Pipeline, docs: list[list[str]]) -> bool:
         """Whether this gives exactly scikit-learn's probabilities on ``docs``."""
