@@ -162,34 +162,29 @@ class TrustModel:
 
     def _fast_classifier(self, X: np.ndarray) -> FastCalibrated | None:
         """The classifier as ``tree_predict.FastCalibrated``: the same probabilities at a third of
-        the cost on a batch of pages. Built on first use and checked once against scikit-learn on
-        that first batch; None (scikit-learn predicts) for other kinds of classifier or on a mismatch."""
-        clf = self.pipeline.named_steps["clf"]
-        cached = self.__dict__.get("_fast")
-        if cached is not None and cached[0] is clf:
-            return cached[1]
-        fast = FastCalibrated(clf) if FastCalibrated.supports(clf) else None
-        if fast is not None and len(X) and not fast.matches(clf, X):
-            warnings.warn("fast tree prediction differs from scikit-learn's; using scikit-learn", RuntimeWarning)
-            fast = None
-        self.__dict__["_fast"] = (clf, fast)
-        return fast
+        the cost on a batch of pages (see ``_fast_stand_in``)."""
+        return self._fast_stand_in("_fast", self.pipeline.named_steps["clf"], FastCalibrated, X)
 
     def _fast_text(self, docs: list[list[str]]) -> FastText | None:
         """The text channel as ``text_predict.FastText``: the same probabilities at half the cost,
-        and reason quotes at a quarter. Built on first use and checked once against scikit-learn
-        on that first batch's pages; None (scikit-learn predicts) on a mismatch."""
-        text = self.text
-        cached = self.__dict__.get("_fast_text_cache")
-        if cached is not None and cached[0] is text:
+        and reason quotes at a quarter (see ``_fast_stand_in``)."""
+        return self._fast_stand_in("_fast_text_cache", self.text, FastText, docs)
+
+    def _fast_stand_in(self, key: str, fitted, fast_type, sample):
+        """``fast_type(fitted)``, numpy in place of a fitted scikit-learn step, built on first use
+        and checked once against scikit-learn on the first non-empty batch (``sample``); kept in
+        ``self.__dict__[key]`` while ``fitted`` is the model's. None (scikit-learn computes) for a
+        step ``fast_type`` does not support, or on a mismatch, with a warning."""
+        cached = self.__dict__.get(key)
+        if cached is not None and cached[0] is fitted:
             return cached[1]
-        if not docs:  # nothing to check it on yet
-            return None
-        fast = FastText(text) if FastText.supports(text) else None
-        if fast is not None and not fast.matches(text, docs):
-            warnings.warn("fast text-channel prediction differs from scikit-learn's; using scikit-learn", RuntimeWarning)
+        fast = fast_type(fitted) if fast_type.supports(fitted) else None
+        if fast is not None and not len(sample):
+            return fast  # nothing to check it on yet: used for this empty batch, not kept
+        if fast is not None and not fast.matches(fitted, sample):
+            warnings.warn(f"{fast_type.__name__} differs from scikit-learn; using scikit-learn", RuntimeWarning)
             fast = None
-        self.__dict__["_fast_text_cache"] = (text, fast)
+        self.__dict__[key] = (fitted, fast)
         return fast
 
     def __getstate__(self) -> dict:
