@@ -391,24 +391,27 @@ class BenchResult:
     def rounds(self) -> int:
         return max(Counter((r.tool, r.workers) for r in self.runs).values(), default=0)
 
+    def _rounds_of(self, tool: str, workers: int) -> list[Measurement]:
+        return [r for r in self.runs if r.tool == tool and r.workers == workers]
+
     @property
     def rows(self) -> list[Measurement]:
         """Per tool and worker count, the round with the median pages/s (all rounds must succeed)."""
         out = []
-        for key in dict.fromkeys((r.tool, r.workers) for r in self.runs):
-            same = [r for r in self.runs if (r.tool, r.workers) == key]
+        for tool, workers in dict.fromkeys((r.tool, r.workers) for r in self.runs):
+            same = self._rounds_of(tool, workers)
             failed = [r for r in same if not r.ok]
             out.append(failed[0] if failed else sorted(same, key=lambda r: r.pages_per_s)[(len(same) - 1) // 2])
         return out
 
     def spread(self, tool: str, workers: int) -> tuple[float, float]:
         """(lowest, highest) pages/s over the rounds."""
-        rates = [r.pages_per_s for r in self.runs if r.tool == tool and r.workers == workers]
+        rates = [r.pages_per_s for r in self._rounds_of(tool, workers)]
         return min(rates), max(rates)
 
     def peak_rss(self, tool: str, workers: int) -> int:
         """The highest peak RSS over the rounds (the safe side for a capacity figure)."""
-        return max(r.peak_rss for r in self.runs if r.tool == tool and r.workers == workers)
+        return max(r.peak_rss for r in self._rounds_of(tool, workers))
 
     def row(self, tool: str, workers: int) -> Measurement | None:
         return next((r for r in self.rows if r.tool == tool and r.workers == workers), None)

@@ -242,7 +242,7 @@ class Page:
             return []
         nodes = self.tree.body.css("a[href]")
         texts = normalize_many([node.text() for node in nodes])
-        return [Link(text, (node.attrs.get("href") or "").strip()) for text, node in zip(texts, nodes)]
+        return [Link(text, _href(node)) for text, node in zip(texts, nodes)]
 
     @cached_property
     def hrefs(self) -> list[str]:
@@ -251,7 +251,7 @@ class Page:
             return [link.href for link in self.links]
         if self.tree is None or self.tree.body is None:
             return []
-        return [(node.attrs.get("href") or "").strip() for node in self.tree.body.css("a[href]")]
+        return [_href(node) for node in self.tree.body.css("a[href]")]
 
     @cached_property
     def _prose_lines(self) -> list[tuple[str, list[str]]]:
@@ -321,6 +321,10 @@ class Page:
             return self.text_input or ""
         head = [self.title] if self.title and (not self.lines or self.lines[0] != self.title) else []
         return "\n".join(head + self.lines)
+
+
+def _href(anchor) -> str:
+    return (anchor.attrs.get("href") or "").strip()
 
 
 def _marked_text(body) -> str:

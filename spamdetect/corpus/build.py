@@ -232,12 +232,12 @@ def build_corpus(root: str | Path | None = None, seed: int = 0, farms_per_page: 
     with ctx.Pool(workers, _init_worker, (state,)) if workers > 1 else _Inline(_init_worker, state) as pool:
         stories = []
         bar = tqdm(total=2 * len(records), file=sys.stderr, desc="corpus", disable=not progress)
-        for rec, (story, html) in zip(records, pool.imap(_story_of, records, chunksize=8)):
+        for rec, (story, html_or_error) in zip(records, pool.imap(_story_of, records, chunksize=8)):
             bar.update(1)
             if story is None:
-                errors.append(html)
+                errors.append(html_or_error)
             else:
-                stories.append((rec, story, html))
+                stories.append((rec, story, html_or_error))
         state["pool"] = HeadlinePool.from_items([(s.key, s.lang, s.title) for _, s, _ in stories])
         donors: dict[str, list] = {}
         for _, s, h in stories:
