@@ -33,16 +33,16 @@ from itertools import islice
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from spamdetect.loading import load_model
-from spamdetect.model import FARM, TrustModel
+from spamdetect.loading import load_scorer
 from spamdetect.pools import pool_context
 from spamdetect.readers import InputReader, RawRecord, Record
+from spamdetect.scorer import FARM, Scorer
 from spamdetect.writers import open_writer, output_has_records, resume_point
 
 BATCH_SIZE = 32  # records per task: big enough that per-task IPC is noise, small enough to keep workers even
 MAX_BATCH_BYTES = 16 * 1024 * 1024  # ... and a byte bound, so a run of huge pages does not balloon memory
 
-_MODEL: TrustModel | None = None  # one per worker process, loaded by the initializer
+_MODEL: Scorer | None = None  # one per worker process, loaded by the initializer
 
 
 class CannotStart(Exception):
@@ -85,7 +85,7 @@ class Summary:
 
 # ----- scoring a batch ------------------------------------------------------------------------
 
-def score_records(model: TrustModel, records: list[Record]) -> list[dict]:
+def score_records(model: Scorer, records: list[Record]) -> list[dict]:
     """Output records for a batch of input records, same order; unreadable ones carry their error."""
     pages = [r.page if r.error is None else None for r in records]
     try:
@@ -95,7 +95,7 @@ def score_records(model: TrustModel, records: list[Record]) -> list[dict]:
     return [_output(rec, res) for rec, res in zip(records, results)]
 
 
-def _score_one(model: TrustModel, page) -> dict:
+def _score_one(model: Scorer, page) -> dict:
     try:
         return model.score_pages([page])[0]
     except Exception as exc:  # noqa: BLE001
@@ -113,12 +113,12 @@ def _load(item: RawRecord | Record) -> Record:
     return item.load() if isinstance(item, RawRecord) else item
 
 
-def score_batch(model: TrustModel, items: list[RawRecord | Record]) -> list[dict]:
+def score_batch(model: Scorer, items: list[RawRecord | Record]) -> list[dict]:
     """Load (decode, parse) and score a batch of raw or loaded records."""
     return score_records(model, [_load(i) for i in items])
 
 
-def _init_worker(model: TrustModel, main_pid: int) -> None:
+def _init_worker(model: Scorer, main_pid: int) -> None:
     global _MODEL
     _MODEL = model
     threading.Thread(target=_exit_with, args=(main_pid,), daemon=True, name="exit-with-main").start()
@@ -174,7 +174,7 @@ def _batches(items: Iterable[RawRecord | Record], size: int) -> Iterator[list]:
 class _Pool:
     """A process pool that can be killed and replaced (after a worker died, or on Ctrl-C)."""
 
-    def __init__(self, model: TrustModel, workers: int) -> None:
+    def __init__(self, model: Scorer, workers: int) -> None:
         self.model, self.workers = model, workers
         self.executor = self._start()
 
@@ -204,7 +204,7 @@ class _Pool:
         self.executor.shutdown(wait=True)
 
 
-def score_stream(model: TrustModel, records: Iterable[RawRecord | Record], *, workers: int = 1,
+def score_stream(model: Scorer, records: Iterable[RawRecord | Record], *, workers: int = 1,
                  batch_size: int = BATCH_SIZE) -> Iterator[dict]:
     """Scored output records in input order; scoring runs in ``workers`` processes (0: in this process)."""
     if workers <= 0:
@@ -377,7 +377,7 @@ def score_to_file(inputs: list[str], output: str, *, fmt: str | None = None, wor
                 return summary
             raws = itertools.chain([first], raws)
             try:
-                model = load_model(model_uri)
+                model = load_scorer(model_uri)
             except Exception as exc:  # noqa: BLE001 -- a bad path, an unknown MLflow URI, an incompatible file
                 raise CannotStart(f"cannot load model {model_uri or '(shipped)'}: {type(exc).__name__}: {exc}") from None
             bar = _Progress(reader, progress)

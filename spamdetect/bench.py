@@ -647,12 +647,12 @@ def profile_scoring(pages: int = 300, top: int = 25) -> str:
     from threadpoolctl import threadpool_limits
 
     from spamdetect.batch import score_records
-    from spamdetect.loading import load_model
+    from spamdetect.loading import load_scorer
     from spamdetect.readers import read_inputs
     from spamdetect.writers import open_writer
 
     crawl = bench_crawl(pages, parts=0)
-    model = load_model(None)
+    model = load_scorer(None)
     out = Path(crawl.path).parent / "profile-scores.jsonl"
     records = read_inputs([crawl.path])
     warm = list(islice(records, 8))

@@ -15,6 +15,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from spamdetect import signals
+from spamdetect.signals import page_features  # noqa: F401 -- re-exported: the featurizer's per-page step
 from spamdetect.page import Page
 from spamdetect.pools import pool_context
 
@@ -39,18 +40,6 @@ def page_from_row(row: dict) -> Page:
     if _present(row.get("text")):
         return Page.from_text(row["text"], url=url, crawl_date=crawl, id=ident)
     raise ValueError("record has neither html nor text")
-
-
-def page_features(page: Page, families: list[str] | None = None, domain_lists: bool = False) -> dict[str, float]:
-    """Every feature of the chosen families for one page (a dict in the fixed order)."""
-    out: dict[str, float] = {}
-    for fam in families or list(signals.FAMILIES):
-        module = signals.FAMILIES[fam]
-        if fam == "domain":
-            out.update(module.features(page, use_lists=domain_lists))
-        else:
-            out.update(module.features(page))
-    return out
 
 
 class SignalFeaturizer(TransformerMixin, BaseEstimator):

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import re
 import sys
+from typing import TYPE_CHECKING
 
-from spamdetect.model import TrustModel
+if TYPE_CHECKING:  # imported on use: bulk scoring loads only the numpy scorer, without scikit-learn
+    from spamdetect.model import TrustModel
+    from spamdetect.scorer import Scorer
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")  # models:/, runs:/, s3://, file:/...
 
@@ -68,6 +71,7 @@ def load_model(uri: str | None = None) -> TrustModel:
     artifact download, a few seconds).
     """
     from spamdetect.config import shipped_model_path
+    from spamdetect.model import TrustModel
 
     target = resolve_model(uri)
     if os.path.exists(target):
@@ -79,3 +83,21 @@ def load_model(uri: str | None = None) -> TrustModel:
     from spamdetect.tracking import load_trust_model
 
     return load_trust_model(target)
+
+
+def load_scorer(uri: str | None = None) -> Scorer:
+    """The model ``load_model(uri)`` loads, as the numpy ``scorer.Scorer`` that scores with it.
+
+    A model file with its scorer beside it (``TrustModel.save`` writes one, as for the shipped model)
+    loads without importing scikit-learn: ~0.1 s instead of ~2.5 s, in every process that scores.
+    Otherwise (an MLflow URI, a file saved before scorers were, or a scorer left from an earlier
+    version of the file) the model is loaded and its scorer built.
+    """
+    from spamdetect.scorer import read_scorer
+
+    target = resolve_model(uri)
+    if os.path.isfile(target):
+        scorer = read_scorer(target)
+        if scorer is not None:
+            return scorer
+    return load_model(target).scorer

@@ -11,7 +11,6 @@ import os
 import time
 import warnings
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import joblib
@@ -24,15 +23,12 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 
-from spamdetect import reasons as reasons_mod
 from spamdetect import text_model
-from spamdetect.features import SignalFeaturizer, page_features, page_from_row
+from spamdetect.features import SignalFeaturizer, page_from_row
 from spamdetect.page import Page
+from spamdetect.scorer import FARM, TEXT_MODE_FEATURE, TRUSTWORTHY, Scorer, write_scorer  # noqa: F401
 from spamdetect.text_predict import FastText
 from spamdetect.tree_predict import FastCalibrated
-
-FARM, TRUSTWORTHY = "farm", "trustworthy"
-TEXT_MODE_FEATURE = "text_quality.is_text_mode"
 # Computed (for reasons and experiments) but never shown to the classifier, because on our
 # corpus they encode how the simulator or the corpus was made rather than what a farm is:
 UNMODELLED_FEATURES = (
@@ -151,165 +147,45 @@ class TrustModel:
             raise ValueError("this model reads the page text: pass the rows' text_model.counts")
         return np.column_stack([F, text_model.farm_scores_of_counts(text, counts)])
 
-    # ----- probabilities ------------------------------------------------------------
+    # ----- scoring: through the model's numpy scorer -----------------------------------
+
+    @property
+    def scorer(self) -> Scorer:
+        """The model as a ``scorer.Scorer`` (what every scoring method below runs), built on first
+        use and checked against scikit-learn (``build_scorer``); kept while the pipeline is this one."""
+        cached = self.__dict__.get("_scorer")
+        if cached is None or cached[0] is not self.pipeline:
+            cached = self.__dict__["_scorer"] = (self.pipeline, build_scorer(self.pipeline))
+        scorer = cached[1]
+        scorer.threshold, scorer.reference, scorer.meta = self.threshold, self.reference, self.meta
+        return scorer
+
+    def __getstate__(self) -> dict:
+        # the scorer is rebuilt on demand; pickles (e.g. to worker processes) stay lean
+        state = self.__dict__.copy()
+        state.pop("_scorer", None)
+        return state
 
     def farm_proba_features(self, F: np.ndarray) -> np.ndarray:
         """P(farm) from a feature matrix (skips the featurizer)."""
-        steps = self.pipeline.named_steps
-        X = steps["select"].transform(F)
-        fast = self._fast_classifier(X)
-        return fast.farm_proba(X) if fast is not None else steps["clf"].predict_proba(X)[:, 1]
-
-    def _fast_classifier(self, X: np.ndarray) -> FastCalibrated | None:
-        """The classifier as ``tree_predict.FastCalibrated``: the same probabilities at a third of
-        the cost on a batch of pages (see ``_fast_stand_in``)."""
-        return self._fast_stand_in("_fast", self.pipeline.named_steps["clf"], FastCalibrated, X)
-
-    def _fast_text(self, docs: list[list[str]]) -> FastText | None:
-        """The text channel as ``text_predict.FastText``: the same probabilities at half the cost,
-        and reason quotes at a quarter (see ``_fast_stand_in``)."""
-        return self._fast_stand_in("_fast_text_cache", self.text, FastText, docs)
-
-    def _fast_stand_in(self, key: str, fitted, fast_type, sample):
-        """``fast_type(fitted)``, numpy in place of a fitted scikit-learn step, built on first use
-        and checked once against scikit-learn on the first non-empty batch (``sample``); kept in
-        ``self.__dict__[key]`` while ``fitted`` is the model's. None (scikit-learn computes) for a
-        step ``fast_type`` does not support, or on a mismatch, with a warning."""
-        cached = self.__dict__.get(key)
-        if cached is not None and cached[0] is fitted:
-            return cached[1]
-        fast = fast_type(fitted) if fast_type.supports(fitted) else None
-        if fast is not None and not len(sample):
-            return fast  # nothing to check it on yet: used for this empty batch, not kept
-        if fast is not None and not fast.matches(fitted, sample):
-            warnings.warn(f"{fast_type.__name__} differs from scikit-learn; using scikit-learn", RuntimeWarning)
-            fast = None
-        self.__dict__[key] = (fitted, fast)
-        return fast
-
-    def __getstate__(self) -> dict:
-        # the compiled classifiers are rebuilt on demand; pickles (e.g. to worker processes) stay lean
-        state = self.__dict__.copy()
-        state.pop("_fast", None)
-        state.pop("_fast_text_cache", None)
-        return state
-
-    def _signal_row(self, page: Page) -> list[float]:
-        fz = self.featurizer
-        values = page_features(page, fz.families, fz.domain_lists)
-        return [values.get(n, np.nan) for n in self.feature_names]
-
-    def _add_text_scores(self, F: np.ndarray, pages: list[Page]) -> list[list[str]] | None:
-        """Fill the text channel's column (the last) in place, in one call for all pages; returns
-        the pages' words (reasons quote them), or None for a model without a text channel."""
-        if self.text is None:
-            return None
-        docs = [text_model.page_words(p) for p in pages]
-        if docs:
-            fast = self._fast_text(docs)
-            F[:, -1] = fast.farm_scores(docs) if fast is not None else text_model.farm_scores(self.text, docs)
-        return docs
-
-    # ----- reasons --------------------------------------------------------------------
+        return self.scorer.farm_proba_features(F)
 
     def farm_log_odds_features(self, F: np.ndarray) -> np.ndarray:
-        """Uncalibrated log-odds of farm from the first calibration fold's boosted model.
-
-        Reasons use these rather than calibrated probabilities: isotonic calibration is flat near
-        0 and 1, so a blatant farm's probability would not move when one sign is taken away.
-        One fold's model is enough to rank the families and costs a fifth of all five.
-        """
-        steps = self.pipeline.named_steps
-        return steps["clf"].calibrated_classifiers_[0].estimator.decision_function(steps["select"].transform(F))
+        """Uncalibrated log-odds of farm (see ``Scorer.farm_log_odds_features``)."""
+        return self.scorer.farm_log_odds_features(F)
 
     def contributions(self, F: np.ndarray) -> list[dict[str, float]]:
-        """For each row, how much each reason group pushes the page towards farm (in log-odds).
-
-        Two views, batched in one predict: occlusion (the page with the group set to the typical
-        legit value of its mode: how much is lost) and insertion (a typical legit page given just
-        this group: how much it alone adds). The larger counts, so signs that repeat each other
-        on a blatant farm are each still credited.
-        """
-        names = self.feature_names
-        groups = reasons_mod.groups_for(names)
-        if not len(F) or not groups:
-            return [{} for _ in range(len(F))]
-        text_col = names.index(TEXT_MODE_FEATURE) if TEXT_MODE_FEATURE in names else None
-        modes = ["text" if text_col is not None and row[text_col] == 1.0 else "html" for row in F]
-        refs = np.vstack([self.reference["html"], self.reference["text"]])
-        R = refs[[1 if m == "text" else 0 for m in modes]]  # each row's reference
-        masks = np.zeros((len(groups), F.shape[1]), dtype=bool)
-        for g, cols in enumerate(groups.values()):
-            masks[g, cols] = True
-        # per row and group: the row with the group's columns from the reference (occluded), and
-        # the reference with the group's columns from the row (inserted), in that order
-        occluded = np.where(masks[None], R[:, None], F[:, None])
-        inserted = np.where(masks[None], F[:, None], R[:, None])
-        rows = np.stack([occluded, inserted], axis=2).reshape(-1, F.shape[1])
-        # One predict for everything: each call costs a fixed ~7 ms (tree by tree) on top of its rows.
-        scored = self.farm_log_odds_features(np.vstack([refs, F, rows]))
-        ref_score = dict(zip(("html", "text"), scored[:2]))
-        base = scored[2:2 + len(F)]
-        scores = scored[2 + len(F):].reshape(len(F), len(groups), 2)
-        out = []
-        for i, mode in enumerate(modes):
-            drop = base[i] - scores[i, :, 0]
-            gain = scores[i, :, 1] - ref_score[mode]
-            out.append(dict(zip(groups, np.maximum(drop, gain).tolist())))
-        return out
-
-    def _terms_finder(self, docs: list[list[str]]):
-        """``top_terms(words)`` of the text channel, fast when ``_fast_text`` is."""
-        fast = self._fast_text(docs)
-        return fast.top_terms if fast is not None else partial(text_model.top_terms, self.text)
-
-    # ----- scoring --------------------------------------------------------------------
+        """Per row, how much each reason group pushes the page towards farm (``Scorer.contributions``)."""
+        return self.scorer.contributions(F)
 
     def score_features(self, F: np.ndarray, *, with_reasons: bool = True,
                        docs: list[list[str]] | None = None) -> list[dict]:
-        """Trust, label and reasons for rows of a feature matrix (``docs``: the rows' words,
-        ``text_model.page_words``, to quote the text channel's farm-like words in the reasons)."""
-        p = self.farm_proba_features(F) if len(F) else np.array([])
-        contribs = self.contributions(F) if with_reasons else [{} for _ in range(len(F))]
-        names = self.feature_names
-        terms = self._terms_finder(docs) if with_reasons and docs is not None and self.text is not None else None
-        out = []
-        for i in range(len(F)):
-            values = dict(zip(names, F[i]))
-            label = FARM if p[i] >= self.threshold else TRUSTWORTHY
-            reasons = []
-            if with_reasons:
-                details = None
-                if terms is not None:
-                    details = {"text_model": partial(_quoted_terms, terms, docs[i])}
-                reasons = reasons_mod.explain(values, contribs[i], farm=label == FARM, details=details)
-            out.append({"trust": round(float(1.0 - p[i]), 4), "label": label, "reasons": reasons})
-        return out
+        """Trust, label and reasons for rows of a feature matrix (``Scorer.score_features``)."""
+        return self.scorer.score_features(F, with_reasons=with_reasons, docs=docs)
 
     def score_pages(self, pages: list[Page | None], *, with_reasons: bool = True) -> list[dict]:
         """Score pages; a page whose signals fail gets an error record, the others still score."""
-        rows, ok, errors = [], [], {}
-        for i, page in enumerate(pages):
-            if page is None:
-                errors[i] = "no page"
-                continue
-            try:
-                rows.append(self._signal_row(page))
-                ok.append(i)
-            except Exception as exc:  # noqa: BLE001 - isolate the failure to this record
-                errors[i] = f"signals failed: {type(exc).__name__}: {exc}"[:300]
-        F = np.array(rows, dtype=np.float64).reshape(len(rows), len(self.feature_names))
-        docs = self._add_text_scores(F, [pages[i] for i in ok])
-        scored = self.score_features(F, with_reasons=with_reasons, docs=docs) if rows else []
-        out: list[dict] = [{} for _ in pages]
-        for i, result in zip(ok, scored):
-            page = pages[i]
-            if page.notes:
-                result["reasons"] = result["reasons"] + [f"note: {n}" for n in page.notes]
-            out[i] = {**result, "error": None}
-        for i, msg in errors.items():
-            out[i] = {"trust": None, "label": None, "reasons": [], "error": msg}
-        return out
+        return self.scorer.score_pages(pages, with_reasons=with_reasons)
 
     def score_frame(self, df: pd.DataFrame) -> pd.DataFrame:
         """Score a DataFrame of ``url`` plus ``html`` or ``text`` (``id``/``crawl_date`` optional)."""
@@ -334,9 +210,10 @@ class TrustModel:
 
     def explain(self, page: Page) -> dict:
         """Score one page and show every signal's value and every group's contribution."""
-        F = np.array([self._signal_row(page)], dtype=np.float64)
-        result = self.score_features(F, docs=self._add_text_scores(F, [page]))[0]
-        contrib = self.contributions(F)[0]
+        scorer = self.scorer
+        F = np.array([scorer.signal_row(page)], dtype=np.float64)
+        result = scorer.score_features(F, docs=scorer.add_text_scores(F, [page]))[0]
+        contrib = scorer.contributions(F)[0]
         return {**result, "threshold": self.threshold,
                 "features": dict(zip(self.feature_names, (None if math.isnan(v) else float(v) for v in F[0]))),
                 "contributions": {k: round(float(v), 4) for k, v in contrib.items()}}
@@ -351,6 +228,7 @@ class TrustModel:
         joblib.dump({"pipeline": self.pipeline, "threshold": self.threshold, "reference": self.reference,
                      "meta": self.meta}, tmp, compress=("xz", 6))  # xz: the shipped file stays under 1 MB
         os.replace(tmp, path)
+        write_scorer(self.scorer, path)  # bulk scoring loads this, without scikit-learn
         return path
 
     @classmethod
@@ -359,8 +237,91 @@ class TrustModel:
         return cls(data["pipeline"], data["threshold"], data["reference"], data.get("meta", {}))
 
 
-def _quoted_terms(top_terms, words: list[str]) -> str:
-    return ", ".join(f"'{t}'" for t in top_terms(words))
+# ----- the numpy scorer of a fitted pipeline ---------------------------------------------------
+
+def build_scorer(pipeline: Pipeline) -> Scorer:
+    """The fitted ``pipeline`` as a ``Scorer`` (threshold and reference are set by ``TrustModel.scorer``).
+
+    The classifier and the text channel become their numpy stand-ins (``tree_predict.FastCalibrated``,
+    ``text_predict.FastText``) once they give exactly scikit-learn's numbers on generated inputs:
+    rows that put every column at every split threshold the trees use (and just above it, and
+    missing), and texts of common words in several languages. A step they do not support, or a
+    mismatch (a scikit-learn upgrade that changed the arithmetic), keeps scikit-learn, with a warning.
+    """
+    steps = pipeline.named_steps
+    fz, clf = steps["features"], steps["clf"]
+    classifier = _checked(FastCalibrated, clf, lambda fast: _check_rows(fast.folds)) or _SklearnClassifier(clf)
+    text = fz.text if isinstance(fz, text_model.StackedFeaturizer) else None
+    channel = None
+    if text is not None:
+        channel = _checked(FastText, text, lambda fast: _check_docs()) or _SklearnText(text)
+    return Scorer(list(fz.get_feature_names_out()), fz.families, fz.domain_lists, steps["select"].keep_.copy(),
+                  classifier, channel, 0.5, {}, {})
+
+
+def _checked(fast_type, fitted, sample):
+    """``fast_type(fitted)`` when it supports ``fitted`` and matches it on ``sample(fast)``, else None."""
+    if not fast_type.supports(fitted):
+        return None
+    fast = fast_type(fitted)
+    if fast.matches(fitted, sample(fast)):
+        return fast
+    warnings.warn(f"{fast_type.__name__} differs from scikit-learn; using scikit-learn", RuntimeWarning)
+    return None
+
+
+def _check_rows(folds, n: int = 512, seed: int = 0) -> np.ndarray:
+    """Rows in which each column takes every threshold any tree splits it at, the next number
+    above each, and missing, each at least once and in shuffled combinations: every comparison a
+    tree makes is met from both sides and at equality."""
+    rng = np.random.default_rng(seed)
+    width = folds[0].n_features
+    values: list[list[float]] = [[np.nan] for _ in range(width)]
+    for trees in folds:
+        split = trees.child[0::2] != np.arange(len(trees.threshold))  # a leaf points to itself
+        for col, t in zip(trees.column[split] % width, trees.threshold[split]):
+            values[col] += [t, np.nextafter(t, np.inf)]
+    n = max(n, *map(len, values))
+    return np.column_stack([rng.permutation(np.resize(np.array(v), n)) for v in values])
+
+
+def _check_docs(n: int = 24, seed: int = 0) -> list[list[str]]:
+    """Word lists of common words (the stop-word lists of seven languages, whose 1- and 2-grams the
+    text channel's vocabulary holds), some accented and apostrophed words, and lengths from none
+    to past the channel's word cap."""
+    from spamdetect.signals.text_quality import all_stopwords
+    from spamdetect.text_predict import MAX_WORDS
+
+    rng = np.random.default_rng(seed)
+    words = sorted(all_stopwords()) + ["naïve", "über", "l'été", "don't", "news", "said", "writer", "loves"]
+    lengths = [0, 1, 2] + [int(k) for k in rng.integers(3, 900, n - 4)] + [MAX_WORDS + 500]
+    return [[words[i] for i in rng.integers(len(words), size=k)] for k in lengths]
+
+
+class _SklearnClassifier:
+    """The calibrated classifier through scikit-learn, for models ``FastCalibrated`` does not cover."""
+
+    def __init__(self, clf: CalibratedClassifierCV) -> None:
+        self.clf = clf
+
+    def farm_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.clf.predict_proba(X)[:, 1]
+
+    def log_odds(self, X: np.ndarray) -> np.ndarray:
+        return self.clf.calibrated_classifiers_[0].estimator.decision_function(X)
+
+
+class _SklearnText:
+    """The text channel through scikit-learn, for pipelines ``FastText`` does not cover."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    def farm_scores(self, docs: list[list[str]]) -> np.ndarray:
+        return text_model.farm_scores(self.pipeline, docs)
+
+    def top_terms(self, words: list[str], n: int = 3) -> list[str]:
+        return text_model.top_terms(self.pipeline, words, n)
 
 
 def _isnan(v) -> bool:

@@ -4,11 +4,12 @@ Workers start from a fork server, not by forking the calling process: a process 
 run the model holds OpenMP threads, and a forked copy of it can hang on its first predict.
 
 The server imports the worker code once (``preload``), so each worker starts in milliseconds
-instead of importing numpy, scikit-learn, pandas and the signals itself (~1.5 s of CPU per
-worker, which on a short run left a core idle while the second worker was still importing).
-It does so single-threaded: threads started at import (OpenBLAS starts one per core, pyarrow's
-jemalloc, which pandas imports, a purging thread) do not survive a fork, and workers forked
-from a threaded server hung at exit. Workers inherit these settings and run one thread each.
+instead of importing numpy, the parser and the signals itself. (Bulk scoring's workers run the
+numpy ``scorer.Scorer`` and never import scikit-learn; other pools, such as featurizing for
+training, import what they need on first use.) It does so single-threaded: threads started at
+import (OpenBLAS starts one per core, pyarrow's jemalloc a purging thread) do not survive a fork,
+and workers forked from a threaded server hung at exit. Workers inherit these settings and run
+one thread each.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import multiprocessing
 import os
 from multiprocessing import forkserver
 
-WORKER_MODULES = ("spamdetect.batch",)  # scoring: the model, the signals and what they import
+WORKER_MODULES = ("spamdetect.batch",)  # scoring: the numpy scorer, the signals and what they import
 _ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "JE_ARROW_MALLOC_CONF": "background_thread:false"}
 

@@ -16,9 +16,7 @@ computed once (``counts``) and reused by every fit of an experiment.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from itertools import groupby
 
 import numpy as np
 from scipy import sparse
@@ -30,39 +28,15 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import murmurhash3_32
 
 from spamdetect.features import SignalFeaturizer, as_pages
-from spamdetect.page import Page
+# what the channel reads, and the ranking of its quotes, live with its numpy prediction (no scikit-learn)
+from spamdetect.text_predict import MAX_WORDS, ngrams, page_words, rank_terms  # noqa: F401
 
 TEXT_FEATURE = "text_model.farm_score"
-_DIGIT = re.compile(r"\d")  # any script's digits
-MAX_WORDS = 6_000  # a page's first 6k words: its template, its story's start, and a bounded cost
 # 2^20 slots: at 2^18 hash collisions put nearly every slot in use by some legitimate page, and
 # the legit vocabulary filtered nothing
 N_FEATURES = 2 ** 20
 MIN_STORIES = 10  # an n-gram is learned only once legitimate pages of this many stories use it (LegitVocabulary)
 C = 1.0  # L2 strength of the logistic regression: moderate, so no single n-gram decides a page
-
-
-def page_words(page: Page) -> list[str]:
-    """What the text channel reads: the page's visible words in order (lower-cased, as the signals
-    tokenise them, so scoring reuses their work), capped, without tokens that hold a digit.
-
-    Numbers are left to the signals (the dates family reads them with care) because on our corpus
-    they say when the data was made: the real stories are 2012-2023 material and the simulator
-    restamps farms later, so "2025" or "2025-03-01" would be learned as farm words (the same reason
-    absolute years are kept from the classifier, see ``model.UNMODELLED_FEATURES``).
-    """
-    words: list[str] = []
-    for line in page.line_words:
-        words.extend(line)
-        if len(words) >= MAX_WORDS:
-            break
-    # isalpha() settles almost every token in C; only the others (digits, apostrophes, hyphens) need the regex
-    return [w for w in words[:MAX_WORDS] if w.isalpha() or not _DIGIT.search(w)]
-
-
-def ngrams(words: list[str]) -> list[str]:
-    """Word 1- and 2-grams of a word list (the vectorizer's analyzer)."""
-    return [*words, *map(" ".join, zip(words, words[1:]))]
 
 
 def vectorizer() -> HashingVectorizer:
@@ -180,21 +154,6 @@ def top_terms(model: Pipeline, words: list[str], n: int = 3) -> list[str]:
     slots = np.abs(np.array([murmurhash3_32(g, positive=False) for g in grams], dtype=np.int64)) % hasher.n_features
     at = np.minimum(np.searchsorted(vocab, slots), len(vocab) - 1)
     return rank_terms(grams, np.where(vocab[at] == slots, push[at], 0.0), n)
-
-
-def rank_terms(grams: list[str], weight: np.ndarray, n: int) -> list[str]:
-    """The ``n`` distinct ``grams`` of largest positive ``weight``, ties alphabetically; n-grams of
-    stop words only and of under 3 characters are left out (``top_terms``'s ranking)."""
-    from spamdetect.signals.text_quality import all_stopwords
-
-    ranked = np.flatnonzero(weight > 0)
-    ranked = ranked[np.argsort(-weight[ranked], kind="stable")]
-    stop, out = all_stopwords(), []
-    for _, level in groupby(ranked, key=weight.__getitem__):  # alphabetically within a weight level
-        out += [g for g in sorted(grams[k] for k in level) if len(g) > 2 and not all(w in stop for w in g.split(" "))]
-        if len(out) >= n:
-            break
-    return out[:n]
 
 
 class StackedFeaturizer(TransformerMixin, BaseEstimator):

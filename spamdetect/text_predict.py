@@ -1,5 +1,6 @@
-"""Fast prediction for the text channel: the fitted pipeline (hash -> legit vocabulary -> TF-IDF ->
-logistic regression) computed with numpy, one page at a time.
+"""The text channel at scoring time: what it reads of a page (``page_words``, ``ngrams``) and its
+fitted pipeline (hash -> legit vocabulary -> TF-IDF -> logistic regression) computed with numpy,
+one page at a time. Fitting lives in ``text_model``; nothing here imports scikit-learn or scipy.
 
 scikit-learn hashes n-grams one Python tuple at a time, builds a sparse matrix of 2^20 columns and
 selects the vocabulary's columns from it; and the reasons hash a page's n-grams a second time to
@@ -16,16 +17,61 @@ scikit-learn instead of silently changing scores.
 
 from __future__ import annotations
 
+import re
+from itertools import groupby
+from typing import TYPE_CHECKING
+
 import mmh3
 import numpy as np
-from scipy.special import expit
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
 
-from spamdetect.text_model import MAX_WORDS, LegitVocabulary, farm_scores, ngrams, rank_terms
+from spamdetect.page import Page
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 _ONE = np.float32(1.0)
+_DIGIT = re.compile(r"\d")  # any script's digits
+MAX_WORDS = 6_000  # a page's first 6k words: its template, its story's start, and a bounded cost
+
+
+def page_words(page: Page) -> list[str]:
+    """What the text channel reads: the page's visible words in order (lower-cased, as the signals
+    tokenise them, so scoring reuses their work), capped, without tokens that hold a digit.
+
+    Numbers are left to the signals (the dates family reads them with care) because on our corpus
+    they say when the data was made: the real stories are 2012-2023 material and the simulator
+    restamps farms later, so "2025" or "2025-03-01" would be learned as farm words (the same reason
+    absolute years are kept from the classifier, see ``model.UNMODELLED_FEATURES``).
+    """
+    words: list[str] = []
+    for line in page.line_words:
+        words.extend(line)
+        if len(words) >= MAX_WORDS:
+            break
+    # isalpha() settles almost every token in C; only the others (digits, apostrophes, hyphens) need the regex
+    return [w for w in words[:MAX_WORDS] if w.isalpha() or not _DIGIT.search(w)]
+
+
+def ngrams(words: list[str]) -> list[str]:
+    """Word 1- and 2-grams of a word list (the vectorizer's analyzer)."""
+    return [*words, *map(" ".join, zip(words, words[1:]))]
+
+
+def rank_terms(grams: list[str], weight: np.ndarray, n: int) -> list[str]:
+    """The ``n`` distinct ``grams`` of largest positive ``weight``, ties alphabetically; n-grams of
+    stop words only and of under 3 characters are left out (``top_terms``'s ranking)."""
+    from spamdetect.signals.text_quality import all_stopwords
+
+    ranked = np.flatnonzero(weight > 0)
+    ranked = ranked[np.argsort(-weight[ranked], kind="stable")]
+    stop, out = all_stopwords(), []
+    for _, level in groupby(ranked, key=weight.__getitem__):  # alphabetically within a weight level
+        out += [g for g in sorted(grams[k] for k in level) if len(g) > 2 and not all(w in stop for w in g.split(" "))]
+        if len(out) >= n:
+            break
+    return out[:n]
+
+
 
 
 class FastText:
@@ -33,18 +79,38 @@ class FastText:
     vocabulary position (-1 outside the vocabulary), the IDF weights and the coefficients."""
 
     def __init__(self, model: Pipeline):
-        hasher, vocab = model.named_steps["hash"], model.named_steps["vocab"].columns_
+        hasher = model.named_steps["hash"]
         self.n_features = int(hasher.n_features)
-        self.position = np.full(self.n_features, -1, dtype=np.int64)
-        self.position[vocab] = np.arange(len(vocab))
+        self.vocab = model.named_steps["vocab"].columns_.astype(np.int64)  # hash slots, ascending
+        self.position = self._positions_of_slots()
         self.idf = model.named_steps["tfidf"].idf_.astype(np.float32)
         clf = model.named_steps["clf"]
         self.coef = clf.coef_[0].astype(np.float64)
         self.intercept = clf.intercept_.astype(np.float64)
 
+    def _positions_of_slots(self) -> np.ndarray:
+        position = np.full(self.n_features, -1, dtype=np.int64)
+        position[self.vocab] = np.arange(len(self.vocab))
+        return position
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["position"]  # 8 MB for 2^20 slots: rebuilt from the vocabulary in a millisecond
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.position = self._positions_of_slots()
+
     @staticmethod
     def supports(model) -> bool:
         """The pipeline ``text_model.with_vectorizer`` builds, fitted, with the settings computed here."""
+        from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import Pipeline
+
+        from spamdetect.text_model import LegitVocabulary
+
         if not isinstance(model, Pipeline) or list(model.named_steps) != ["hash", "vocab", "tfidf", "clf"]:
             return False
         hasher, vocab, tfidf, clf = model.named_steps.values()
@@ -81,7 +147,8 @@ class FastText:
     def farm_scores(self, docs: list[list[str]]) -> np.ndarray:
         """P(farm) for each word list, as ``text_model.farm_scores``."""
         rows = (self._row(self.positions(ngrams(words[:MAX_WORDS]))) for words in docs)
-        return expit(np.array([self._decision(*row) for row in rows], dtype=np.float64))
+        decision = np.array([self._decision(*row) for row in rows], dtype=np.float64)
+        return 1.0 / (1.0 + np.exp(-decision))  # scipy's expit, the logistic regression's link
 
     def top_terms(self, words: list[str], n: int = 3) -> list[str]:
         """``text_model.top_terms``: the page's n-grams that push it furthest towards farm."""
@@ -96,4 +163,6 @@ class FastText:
 
     def matches(self, model: Pipeline, docs: list[list[str]]) -> bool:
         """Whether this gives exactly scikit-learn's probabilities on ``docs``."""
+        from spamdetect.text_model import farm_scores
+
         return np.array_equal(self.farm_scores(docs), farm_scores(model, docs))

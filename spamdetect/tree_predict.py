@@ -14,10 +14,13 @@ internals falls back to scikit-learn instead of silently changing scores.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.isotonic import IsotonicRegression
+
+if TYPE_CHECKING:  # built from scikit-learn objects, but scoring with them needs only numpy
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
 
 class FastTrees:
@@ -59,6 +62,8 @@ class FastTrees:
     @staticmethod
     def supports(model) -> bool:
         """Binary, numeric-only, fitted HistGradientBoostingClassifier (what this module can walk)."""
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
         return (isinstance(model, HistGradientBoostingClassifier) and hasattr(model, "_predictors")
                 and model.n_trees_per_iteration_ == 1 and model.is_categorical_ is None
                 and getattr(model, "_preprocessor", None) is None)
@@ -88,10 +93,12 @@ class FastCalibrated:
 
     def __init__(self, clf: CalibratedClassifierCV):
         self.folds = [FastTrees(cc.estimator) for cc in clf.calibrated_classifiers_]
-        self.calibrators = [cc.calibrators[0] for cc in clf.calibrated_classifiers_]
+        self.calibrators = [_as_arrays(cc.calibrators[0]) for cc in clf.calibrated_classifiers_]
 
     @staticmethod
     def supports(clf) -> bool:
+        from sklearn.calibration import CalibratedClassifierCV
+
         return (isinstance(clf, CalibratedClassifierCV) and hasattr(clf, "calibrated_classifiers_")
                 and len(clf.classes_) == 2 and clf.method in ("isotonic", "sigmoid")
                 and all(FastTrees.supports(cc.estimator) and len(cc.calibrators) == 1
@@ -114,6 +121,10 @@ class FastCalibrated:
         mean /= len(self.folds)
         return mean[:, 1]
 
+    def log_odds(self, X: np.ndarray) -> np.ndarray:
+        """The first fold's uncalibrated log-odds (what reasons compare), as its ``decision_function``."""
+        return self.folds[0].decision_function(X)
+
     def matches(self, clf: CalibratedClassifierCV, X: np.ndarray) -> bool:
         """Whether this gives exactly scikit-learn's probabilities and first-fold decisions on ``X``."""
         first = clf.calibrated_classifiers_[0].estimator
@@ -121,10 +132,27 @@ class FastCalibrated:
                 and np.array_equal(self.folds[0].decision_function(X), first.decision_function(X)))
 
 
+class _Isotonic:
+    """A fitted ``IsotonicRegression(out_of_bounds="clip")`` as its breakpoints: ``predict`` is
+    linear interpolation between them (scikit-learn's ``interp1d`` over ``X_thresholds_``), clipped
+    to the end values, which is what ``np.interp`` computes, without importing scipy."""
+
+    def __init__(self, iso) -> None:
+        self.x, self.y = iso.X_thresholds_.astype(np.float64), iso.y_thresholds_.astype(np.float64)
+
+    def predict(self, decision: np.ndarray) -> np.ndarray:
+        return np.interp(decision, self.x, self.y)
+
+
+def _as_arrays(calibrator):
+    """Isotonic calibration as ``_Isotonic``; any other calibrator is kept as scikit-learn's."""
+    from sklearn.isotonic import IsotonicRegression
+
+    if isinstance(calibrator, IsotonicRegression) and calibrator.out_of_bounds == "clip" and len(calibrator.X_thresholds_) > 1:
+        return _Isotonic(calibrator)
+    return calibrator
+
+
 def _calibrate(calibrator, decision: np.ndarray) -> np.ndarray:
-    """``calibrator.predict(decision)``; for isotonic calibration straight through its fitted
-    interpolation (the documented ``X_min_``, ``X_max_``, ``f_``), skipping input validation that
-    costs more than the interpolation itself on a batch of pages."""
-    if isinstance(calibrator, IsotonicRegression) and calibrator.out_of_bounds == "clip":
-        return calibrator.f_(np.clip(decision, calibrator.X_min_, calibrator.X_max_)).astype(np.float64)
-    return calibrator.predict(decision)
+    """``calibrator.predict(decision)`` as float64 (isotonic: ``_Isotonic``, numpy only)."""
+    return np.asarray(calibrator.predict(decision), dtype=np.float64)

@@ -9,6 +9,7 @@ import pytest
 from spamdetect import text_model
 from spamdetect.features import featurize_frame, featurize_words, page_from_row
 from spamdetect.model import UNMODELLED_FEATURES, TrustModel, train_model
+from spamdetect.tree_predict import FastCalibrated
 
 
 @pytest.fixture(scope="module")
@@ -121,9 +122,9 @@ def test_fast_prediction_gives_scikit_learn_probabilities_and_stays_out_of_pickl
     steps = model.pipeline.named_steps
     p = model.farm_proba_features(F)
     assert np.array_equal(p, steps["clf"].predict_proba(steps["select"].transform(F))[:, 1])
-    assert model.__dict__["_fast"][1] is not None  # the numpy tree walker was checked and used
-    clone = pickle.loads(pickle.dumps(model))  # what worker processes receive
-    assert "_fast" not in clone.__dict__
+    assert isinstance(model.scorer.classifier, FastCalibrated)  # the numpy tree walker was checked and used
+    clone = pickle.loads(pickle.dumps(model))
+    assert "_scorer" not in clone.__dict__
     assert np.array_equal(clone.farm_proba_features(F), p)
 
 

@@ -79,6 +79,6 @@ def test_model_falls_back_to_scikit_learn_when_the_fast_path_disagrees(shipped, 
         warnings.simplefilter("always")
         result = model.score_pages([page])[0]
     assert any("differs from scikit-learn" in str(w.message) for w in caught)
-    assert model._fast_text([["any"]]) is None
+    assert not isinstance(model.scorer.text, FastText)
     monkeypatch.undo()
     assert TrustModel(shipped.pipeline, shipped.threshold, shipped.reference, shipped.meta).score_pages([page])[0] == result

@@ -152,10 +152,10 @@ def test_champion_pyfunc_scores_an_html_row_and_a_text_row(logged):
 
 
 def test_champion_uri_loads_the_trust_model_for_bulk_scoring(logged):
-    from spamdetect.batch import load_model
+    from spamdetect.loading import load_scorer
 
     df, model = logged["df"], logged["model"]
-    loaded = load_model("models:/spamdetect@champion")
+    loaded = load_scorer("models:/spamdetect@champion")  # what `spamdetect score` loads: the numpy scorer
     assert loaded.threshold == model.threshold
     F = SignalFeaturizer().fit().transform(df.head(4))
     assert np.allclose(loaded.farm_proba_features(F), model.farm_proba_features(F))

@@ -8,7 +8,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from spamdetect.writers import (PARQUET_SCHEMA, ResumableParquetWriter, infer_format, journal_path, open_writer,
+from spamdetect.writers import (parquet_schema, ResumableParquetWriter, infer_format, journal_path, open_writer,
                                 output_has_records, resume_point)
 
 RECORDS = [
@@ -78,7 +78,7 @@ def test_parquet_has_the_fixed_schema_and_writes_rows_in_batches(tmp_path):
             w.write({**RECORDS[i % 3], "id": str(i), "extra": "dropped"})
         assert not path.exists()  # journaled until the run finishes
     table = pq.read_table(path)
-    assert table.schema.equals(PARQUET_SCHEMA)
+    assert table.schema.equals(parquet_schema())
     assert table.num_rows == 2500 and table.column("id").to_pylist() == [str(i) for i in range(2500)]
     assert pq.ParquetFile(path).metadata.num_row_groups == 3  # 1000 + 1000 + 500
     rows = table.slice(0, 3).to_pylist()

@@ -35,3 +35,15 @@ def feature_names(families: list[str] | None = None) -> list[str]:
 
 def family_functions(families: list[str] | None = None) -> list[Callable[[Page], dict[str, float]]]:
     return [FAMILIES[fam].features for fam in families or list(FAMILIES)]
+
+
+def page_features(page: Page, families: list[str] | None = None, domain_lists: bool = False) -> dict[str, float]:
+    """Every feature of the chosen families for one page (a dict in the fixed order)."""
+    out: dict[str, float] = {}
+    for fam in families or list(FAMILIES):
+        module = FAMILIES[fam]
+        if fam == "domain":
+            out.update(module.features(page, use_lists=domain_lists))
+        else:
+            out.update(module.features(page))
+    return out
