@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from spamdetect import config
 from spamdetect.corpus.legit import corpus_available, iter_manifest
+from spamdetect.model import TrustModel
 from spamdetect.page import Page
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -17,6 +19,12 @@ def legit_records():
     if not corpus_available():
         pytest.skip("shared corpus not found (set SPAMDETECT_CORPUS)")
     return list(iter_manifest())
+
+
+@pytest.fixture(scope="session")
+def shipped() -> TrustModel:
+    """The model shipped in the package (shared: tests must not change it)."""
+    return TrustModel.load(config.shipped_model_path())
 
 
 @pytest.fixture(scope="session")

@@ -8,15 +8,10 @@ import warnings
 import numpy as np
 import pytest
 
-from spamdetect import config, text_model
+from spamdetect import text_model
 from spamdetect.model import TrustModel
 from spamdetect.page import Page, words
 from spamdetect.text_predict import FastText
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    return TrustModel.load(config.shipped_model_path())
 
 
 @pytest.fixture(scope="module")

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from spamdetect import config
 from spamdetect.model import TrustModel
 from spamdetect.tree_predict import FastCalibrated, FastTrees
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    return TrustModel.load(config.shipped_model_path())
 
 
 def _rows(model: TrustModel, n: int = 200, seed: int = 0) -> np.ndarray:
