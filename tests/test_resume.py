@@ -139,11 +139,12 @@ def test_kill_9_at_random_moments_then_resume_gives_every_record_once_in_order(i
     kill(proc, "mid-run")
     # 3 and 4: twice in a row, once early in the resumed run, once after it wrote more
     proc = _start(inputs, out, "--resume")
-    time.sleep(rng.uniform(0.1, 2.0))
+    time.sleep(rng.uniform(0.1, 1.2))  # start-up takes ~1 s: mostly before the first record, sometimes after
     kill(proc, "early in a resumed run")
     done = _records_in(out)
     proc = _start(inputs, out, "--resume")
-    _wait_for(proc, out, done + rng.randint(1, (total - done) // 2))
+    if total - done >= 2:  # else the early kill came late: this one comes early instead
+        _wait_for(proc, out, done + rng.randint(1, (total - done) // 2))
     kill(proc, "mid resumed run")
     # then resume until it finishes
     for _ in range(3):
