@@ -155,9 +155,10 @@ class TrustModel:
         use and checked against scikit-learn (``build_scorer``); kept while the pipeline is this one."""
         cached = self.__dict__.get("_scorer")
         if cached is None or cached[0] is not self.pipeline:
-            cached = self.__dict__["_scorer"] = (self.pipeline, build_scorer(self.pipeline))
+            cached = self.__dict__["_scorer"] = (self.pipeline, build_scorer(self))
         scorer = cached[1]
-        scorer.threshold, scorer.reference, scorer.meta = self.threshold, self.reference, self.meta
+        # training chooses the threshold after scoring validation pages with the scorer
+        scorer.threshold, scorer.reference = self.threshold, self.reference
         return scorer
 
     def __getstate__(self) -> dict:
@@ -239,8 +240,8 @@ class TrustModel:
 
 # ----- the numpy scorer of a fitted pipeline ---------------------------------------------------
 
-def build_scorer(pipeline: Pipeline) -> Scorer:
-    """The fitted ``pipeline`` as a ``Scorer`` (threshold and reference are set by ``TrustModel.scorer``).
+def build_scorer(model: TrustModel) -> Scorer:
+    """The fitted ``model`` as a ``Scorer``.
 
     The classifier and the text channel become their numpy stand-ins (``tree_predict.FastCalibrated``,
     ``text_predict.FastText``) once they give exactly scikit-learn's numbers on generated inputs:
@@ -248,15 +249,15 @@ def build_scorer(pipeline: Pipeline) -> Scorer:
     missing), and texts of common words in several languages. A step they do not support, or a
     mismatch (a scikit-learn upgrade that changed the arithmetic), keeps scikit-learn, with a warning.
     """
-    steps = pipeline.named_steps
+    steps = model.pipeline.named_steps
     fz, clf = steps["features"], steps["clf"]
     classifier = _checked(FastCalibrated, clf, lambda fast: _check_rows(fast.folds)) or _SklearnClassifier(clf)
-    text = fz.text if isinstance(fz, text_model.StackedFeaturizer) else None
+    text = model.text
     channel = None
     if text is not None:
         channel = _checked(FastText, text, lambda fast: _check_docs()) or _SklearnText(text)
-    return Scorer(list(fz.get_feature_names_out()), fz.families, fz.domain_lists, steps["select"].keep_.copy(),
-                  classifier, channel, 0.5, {}, {})
+    return Scorer(model.feature_names, fz.families, fz.domain_lists, steps["select"].keep_.copy(),
+                  classifier, channel, model.threshold, model.reference)
 
 
 def _checked(fast_type, fitted, sample):

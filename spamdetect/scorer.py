@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import lzma
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Protocol
@@ -68,7 +68,6 @@ class Scorer:
     text: TextChannel | None
     threshold: float
     reference: dict[str, np.ndarray]
-    meta: dict = field(default_factory=dict)
 
     # ----- features -----------------------------------------------------------------
 
@@ -196,7 +195,7 @@ def scorer_path(model_path: str | Path) -> Path:
     return path.with_name(path.stem + SCORER_SUFFIX)
 
 
-def file_sha256(path: str | Path) -> str:
+def _file_sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
@@ -205,7 +204,7 @@ def write_scorer(scorer: Scorer, model_path: str | Path) -> Path:
     out = scorer_path(model_path)
     tmp = out.with_name(f".{out.name}.tmp")
     with lzma.open(tmp, "wb", preset=6) as fh:
-        pickle.dump({"model_sha256": file_sha256(model_path), "scorer": scorer}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump({"model_sha256": _file_sha256(model_path), "scorer": scorer}, fh, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(out)
     return out
 
@@ -218,4 +217,4 @@ def read_scorer(model_path: str | Path) -> Scorer | None:
         return None
     with lzma.open(path, "rb") as fh:
         data = pickle.load(fh)
-    return data["scorer"] if data.get("model_sha256") == file_sha256(model_path) else None
+    return data["scorer"] if data.get("model_sha256") == _file_sha256(model_path) else None

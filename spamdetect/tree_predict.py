@@ -105,16 +105,12 @@ class FastCalibrated:
                         and list(cc.estimator.classes_) == list(clf.classes_)
                         for cc in clf.calibrated_classifiers_))
 
-    def farm_proba(self, X: np.ndarray, fold0_decision: np.ndarray | None = None) -> np.ndarray:
-        """P(class 1) per row, as ``clf.predict_proba(X)[:, 1]``.
-
-        ``fold0_decision`` may pass the first fold's decision values when the caller already has them.
-        """
+    def farm_proba(self, X: np.ndarray) -> np.ndarray:
+        """P(class 1) per row, as ``clf.predict_proba(X)[:, 1]``."""
         mean = np.zeros((X.shape[0], 2))
-        for i, (trees, calibrator) in enumerate(zip(self.folds, self.calibrators)):
-            decision = fold0_decision if i == 0 and fold0_decision is not None else trees.decision_function(X)
+        for trees, calibrator in zip(self.folds, self.calibrators):
             proba = np.zeros((X.shape[0], 2))
-            proba[:, 1] = _calibrate(calibrator, decision)
+            proba[:, 1] = calibrator.predict(trees.decision_function(X))
             proba[:, 0] = 1.0 - proba[:, 1]
             proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
             mean += proba
@@ -129,7 +125,7 @@ class FastCalibrated:
         """Whether this gives exactly scikit-learn's probabilities and first-fold decisions on ``X``."""
         first = clf.calibrated_classifiers_[0].estimator
         return (np.array_equal(self.farm_proba(X), clf.predict_proba(X)[:, 1])
-                and np.array_equal(self.folds[0].decision_function(X), first.decision_function(X)))
+                and np.array_equal(self.log_odds(X), first.decision_function(X)))
 
 
 class _Isotonic:
@@ -152,7 +148,3 @@ def _as_arrays(calibrator):
         return _Isotonic(calibrator)
     return calibrator
 
-
-def _calibrate(calibrator, decision: np.ndarray) -> np.ndarray:
-    """``calibrator.predict(decision)`` as float64 (isotonic: ``_Isotonic``, numpy only)."""
-    return np.asarray(calibrator.predict(decision), dtype=np.float64)

@@ -49,6 +49,18 @@ def parquet_schema():
     ])
 
 
+def _parquet_writer(path: str):
+    import pyarrow.parquet as pq
+
+    return pq.ParquetWriter(path, parquet_schema())
+
+
+def _arrow_table(rows: list[dict]):
+    import pyarrow as pa
+
+    return pa.Table.from_pylist(rows, schema=parquet_schema())
+
+
 class Writer:
     """Base: ``write(record)`` then ``close()`` (finish) or ``abort()`` (stop, leave it resumable).
 
@@ -173,10 +185,7 @@ class ParquetWriter(Writer):
     def __init__(self, path: str, batch_size: int = 1000) -> None:
         if path == "-":
             raise ValueError("parquet cannot be written to stdout; give a file name")
-        import pyarrow.parquet as pq
-
-        self._schema = parquet_schema()
-        self._writer = pq.ParquetWriter(path, self._schema)
+        self._writer = _parquet_writer(path)
         self._rows: list[dict] = []
         self._batch_size = batch_size
         self._closed = False
@@ -188,9 +197,7 @@ class ParquetWriter(Writer):
 
     def _flush(self) -> None:
         if self._rows:
-            import pyarrow as pa
-
-            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self._schema))
+            self._writer.write_table(_arrow_table(self._rows))
             self._rows = []
 
     def close(self) -> None:
@@ -242,19 +249,15 @@ class ResumableParquetWriter(Writer):
             return
         self._journal.close()
         tmp = self.path + ".tmp"
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        schema = parquet_schema()
-        with pq.ParquetWriter(tmp, schema) as out, open(self.journal, "rb") as fh:
+        with _parquet_writer(tmp) as out, open(self.journal, "rb") as fh:
             rows: list[dict] = []
             for line in fh:
                 rows.append(json.loads(line))
                 if len(rows) >= self._batch_size:
-                    out.write_table(pa.Table.from_pylist(rows, schema=schema))
+                    out.write_table(_arrow_table(rows))
                     rows = []
             if rows:
-                out.write_table(pa.Table.from_pylist(rows, schema=schema))
+                out.write_table(_arrow_table(rows))
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)  # a kill before this leaves the journal; after it, the journal is redundant
