@@ -89,7 +89,7 @@ def load_scorer(uri: str | None = None) -> Scorer:
     """The model ``load_model(uri)`` loads, as the numpy ``scorer.Scorer`` that scores with it.
 
     A model file with its scorer beside it (``TrustModel.save`` writes one, as for the shipped model)
-    loads without importing scikit-learn: ~0.1 s instead of ~2.5 s, in every process that scores.
+    loads without importing scikit-learn: ~0.4 s instead of ~2.5 s, in every process that scores.
     Otherwise (an MLflow URI, a file saved before scorers were, or a scorer left from an earlier
     version of the file) the model is loaded and its scorer built.
     """
