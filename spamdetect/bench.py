@@ -16,7 +16,9 @@ includes start-up and peak RSS (the whole process tree, sampled every 0.1 s) is 
 Every run is repeated (``--rounds``, default 3), interleaved, and the table reports each run's
 median round with the range: on a shared machine one round can be a third slower than the next.
 Peers read the WARC with spamdetect's reader and fan batches out to worker processes the
-way ``spamdetect.batch`` does, so equal worker counts compare equal work layouts.
+way ``spamdetect.batch`` does, so equal worker counts compare equal work layouts. The CPU time
+of the main process and of the workers, per page, shows where each tool's time goes, and what
+the main process, which all workers wait on, costs per page.
 The table goes to stdout and to MLflow (experiment ``spamdetect-bench``).
 
 ``--memory-gb G`` scores a plain WARC of G GB (streamed to disk from repeated pages) and
@@ -182,12 +184,13 @@ def bench_crawl(pages: int = DEFAULT_PAGES, parts: int = 4, sources: Iterable | 
 
 # ----- process-tree memory ------------------------------------------------------------------
 
-def tree_rss(pid: int, per_process: dict[int, int] | None = None) -> int:
+def tree_rss(pid: int, per_process: dict[int, int] | None = None, cpu: dict[int, float] | None = None) -> int:
     """Resident bytes of a process and all its descendants, summed (0 once it is gone).
 
     Summed RSS counts pages shared between forked processes once per process: an upper
     bound on the memory the run needs, which is the safe side for a capacity figure.
-    ``per_process`` (pid -> bytes), when given, is filled in too.
+    ``per_process`` (pid -> bytes) and ``cpu`` (pid -> CPU seconds so far), when given, are
+    filled in too.
     """
     import psutil
 
@@ -200,6 +203,9 @@ def tree_rss(pid: int, per_process: dict[int, int] | None = None) -> int:
     for p in procs:
         try:
             rss = p.memory_info().rss
+            if cpu is not None:
+                times = p.cpu_times()
+                cpu[p.pid] = times.user + times.system
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue  # a worker that exited between listing and reading
         total += rss
@@ -210,13 +216,15 @@ def tree_rss(pid: int, per_process: dict[int, int] | None = None) -> int:
 
 class TreeSampler:
     """Samples ``tree_rss(pid)`` every ``interval`` seconds in a thread; keeps the peak, the series,
-    and each process's own peak (``process_peaks``: pid -> bytes)."""
+    each process's own peak (``process_peaks``: pid -> bytes) and the CPU seconds each process had
+    used when last seen (``cpu_seconds``: pid -> seconds; up to ``interval`` short at its exit)."""
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
         self.pid, self.interval = pid, interval
         self.peak = 0
         self.series: list[tuple[float, int]] = []
         self.process_peaks: dict[int, int] = {}
+        self.cpu_seconds: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._t0 = time.perf_counter()
@@ -224,7 +232,7 @@ class TreeSampler:
     def _run(self) -> None:
         while True:
             now: dict[int, int] = {}
-            rss = tree_rss(self.pid, now)
+            rss = tree_rss(self.pid, now, self.cpu_seconds)
             self.peak = max(self.peak, rss)
             self.series.append((time.perf_counter() - self._t0, rss))
             for pid, b in now.items():
@@ -240,6 +248,12 @@ class TreeSampler:
         self._stop.set()
         self._thread.join()
 
+    @property
+    def cpu_split(self) -> tuple[float, float]:
+        """(CPU seconds of the sampled process itself, of all its descendants together)."""
+        main = self.cpu_seconds.get(self.pid, 0.0)
+        return main, sum(self.cpu_seconds.values()) - main
+
 
 @dataclass
 class Measurement:
@@ -254,6 +268,8 @@ class Measurement:
     ok: bool = True
     detail: str = ""
     series: list[tuple[float, int]] = field(default_factory=list, repr=False)
+    main_cpu: float = 0.0  # CPU seconds of the main process (reads the input, writes the output)
+    worker_cpu: float = 0.0  # CPU seconds of its descendants (workers, fork server)
 
     @property
     def name(self) -> str:
@@ -262,6 +278,14 @@ class Measurement:
     @property
     def pages_per_s(self) -> float:
         return self.pages / self.seconds if self.seconds else 0.0
+
+    @property
+    def main_ms_per_page(self) -> float:
+        return 1000 * self.main_cpu / self.pages if self.pages else 0.0
+
+    @property
+    def worker_ms_per_page(self) -> float:
+        return 1000 * self.worker_cpu / self.pages if self.pages else 0.0
 
 
 def measure(cmd: list[str], interval: float = 0.1) -> tuple[subprocess.CompletedProcess, float, TreeSampler]:
@@ -295,7 +319,7 @@ def run_spamdetect(warc: str, workers: int, out_dir: Path) -> Measurement:
                 errors += json.loads(line)["error"] is not None
     detail = (res.stderr.strip().splitlines() or [""])[-1]
     return Measurement("spamdetect", workers, pages, seconds, sampler.peak, errors, res.returncode == 0,
-                       detail, sampler.series)
+                       detail, sampler.series, *sampler.cpu_split)
 
 
 def run_peer_subprocess(tool: str, warc: str, workers: int) -> Measurement:
@@ -305,9 +329,9 @@ def run_peer_subprocess(tool: str, warc: str, workers: int) -> Measurement:
         report = json.loads(res.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
         return Measurement(tool, workers, 0, seconds, sampler.peak, 0, False,
-                           (res.stderr.strip().splitlines() or ["no output"])[-1], sampler.series)
+                           (res.stderr.strip().splitlines() or ["no output"])[-1], sampler.series, *sampler.cpu_split)
     return Measurement(tool, workers, report["pages"], seconds, sampler.peak, report["errors"],
-                       res.returncode == 0, f"{report['chars']:,} chars of text", sampler.series)
+                       res.returncode == 0, f"{report['chars']:,} chars of text", sampler.series, *sampler.cpu_split)
 
 
 # Peers: run inside the subprocess started above (python -m spamdetect.bench --peer TOOL).
@@ -452,6 +476,8 @@ class BenchResult:
             out[f"pages_per_s_min_{r.name}"], out[f"pages_per_s_max_{r.name}"] = low, high
             out[f"seconds_{r.name}"] = r.seconds
             out[f"errors_{r.name}"] = r.errors
+            out[f"cpu_ms_per_page_main_{r.name}"] = r.main_ms_per_page
+            out[f"cpu_ms_per_page_workers_{r.name}"] = r.worker_ms_per_page
         out.update(self.ratios())
         return out
 
@@ -470,6 +496,10 @@ class BenchResult:
             lines.append(f"{r.tool:<16} {r.workers:>7} {r.pages_per_s:>9.1f} {f'{low:.1f}-{high:.1f}':>13} "
                          f"{mbs:>7.2f} {self.peak_rss(r.tool, r.workers) / 1e6:>11.0f} "
                          f"{r.seconds:>8.2f} {r.errors:>6}  {note}")
+        lines += ["", "CPU per page (ms), median round, start-up included: the main process reads the input, "
+                  "hands out batches and writes results; the workers (and the fork server) decode, parse and score.",
+                  f"{'run':<16} {'workers':>7} {'main':>7} {'workers':>8}"]
+        lines += [f"{r.tool:<16} {r.workers:>7} {r.main_ms_per_page:>7.2f} {r.worker_ms_per_page:>8.2f}" for r in self.rows]
         lines.append("")
         for k, v in self.ratios().items():
             lines.append(f"{k:<36} {v:6.2f}x")

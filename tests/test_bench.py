@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import mlflow
@@ -71,6 +72,12 @@ def test_bench_run_measures_every_tool_and_logs_a_run(legit_records, tmp_store, 
     metrics = run.data.metrics
     assert metrics["pages_per_s_spamdetect_w2"] > 0 and metrics["peak_rss_mb_trafilatura_w1"] > 10
     assert metrics["errors_spamdetect_w2"] == 0
+    # CPU is split between the main process and its workers, and no run used more than its cores' worth
+    for name in ("spamdetect_w1", "spamdetect_w2", "parse_w2"):
+        main, workers = metrics[f"cpu_ms_per_page_main_{name}"], metrics[f"cpu_ms_per_page_workers_{name}"]
+        assert main > 0 and workers > 0
+        assert (main + workers) * 12 / 1000 <= 1.1 * min(2, os.cpu_count()) * metrics[f"seconds_{name}"]
+    assert "CPU per page (ms)" in out
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"bench_table.txt", "bench.json"} <= artifacts
 
