@@ -226,3 +226,9 @@ def test_uri_inputs_are_fetched_by_the_executors_and_keep_their_uri_as_source(sp
 def test_missing_input_is_refused_before_anything_runs(inputs, tmp_path):
     with pytest.raises(FileNotFoundError, match="no such input: .*missing.warc.gz"):
         spark_engine.expand_inputs([*inputs, str(tmp_path / "missing.warc.gz")])
+
+
+def test_local_session_runs_its_jvm_with_the_quick_jit_only(spark):
+    # the local JVM shares the cores with the Python tasks: its optimising JIT only took CPU from them
+    args = list(spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
+    assert "-XX:TieredStopAtLevel=1" in args
