@@ -436,7 +436,7 @@ def get_session(master: str | None = None, workers: int | None = None) -> "Spark
                    .config("spark.ui.enabled", "false")
                    # The local JVM only plans jobs and moves small batches; its optimising JIT compiler
                    # (C2) spent ~16 s of CPU per run on the cores the Python tasks score on. The quick
-                   # JIT (C1) alone halves the JVM's CPU and scored 8,000 pages ~15% faster on local[2].
+                   # JIT (C1) alone halves the JVM's CPU; 8,000 pages on local[2] scored ~10% faster (medians).
                    .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1"))
     builder = (builder
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
