@@ -271,6 +271,12 @@ class Measurement:
     main_cpu: float = 0.0  # CPU seconds of the main process (reads the input, writes the output)
     worker_cpu: float = 0.0  # CPU seconds of its descendants (workers, fork server)
 
+    @classmethod
+    def sampled(cls, tool: str, workers: int, pages: int, seconds: float, sampler: TreeSampler, errors: int,
+                ok: bool, detail: str) -> Measurement:
+        """A run measured by ``measure``: its memory and CPU figures come from the sampler."""
+        return cls(tool, workers, pages, seconds, sampler.peak, errors, ok, detail, sampler.series, *sampler.cpu_split)
+
     @property
     def name(self) -> str:
         return f"{self.tool}_w{self.workers}"
@@ -318,8 +324,7 @@ def run_spamdetect(warc: str, workers: int, out_dir: Path) -> Measurement:
                 pages += 1
                 errors += json.loads(line)["error"] is not None
     detail = (res.stderr.strip().splitlines() or [""])[-1]
-    return Measurement("spamdetect", workers, pages, seconds, sampler.peak, errors, res.returncode == 0,
-                       detail, sampler.series, *sampler.cpu_split)
+    return Measurement.sampled("spamdetect", workers, pages, seconds, sampler, errors, res.returncode == 0, detail)
 
 
 def run_peer_subprocess(tool: str, warc: str, workers: int) -> Measurement:
@@ -328,10 +333,10 @@ def run_peer_subprocess(tool: str, warc: str, workers: int) -> Measurement:
     try:
         report = json.loads(res.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
-        return Measurement(tool, workers, 0, seconds, sampler.peak, 0, False,
-                           (res.stderr.strip().splitlines() or ["no output"])[-1], sampler.series, *sampler.cpu_split)
-    return Measurement(tool, workers, report["pages"], seconds, sampler.peak, report["errors"],
-                       res.returncode == 0, f"{report['chars']:,} chars of text", sampler.series, *sampler.cpu_split)
+        return Measurement.sampled(tool, workers, 0, seconds, sampler, 0, False,
+                                   (res.stderr.strip().splitlines() or ["no output"])[-1])
+    return Measurement.sampled(tool, workers, report["pages"], seconds, sampler, report["errors"],
+                               res.returncode == 0, f"{report['chars']:,} chars of text")
 
 
 # Peers: run inside the subprocess started above (python -m spamdetect.bench --peer TOOL).
@@ -597,8 +602,7 @@ def log_benchmark(result: BenchResult) -> str:
     c = result.crawl
     params = {"pages": c.pages, "html_mb": round(c.html_mb, 2), "warc_mb": round(c.file_bytes / 1e6, 2),
               "cpu_count": all_workers(), "workers": result.workers, "crawl": Path(c.path).name,
-              **_signal_versions()}
-    params["rounds"] = result.rounds
+              "rounds": result.rounds, **_signal_versions()}
     series = {r.name: r.series for r in result.rows}
     data = {"crawl": asdict(c), "rounds": result.rounds,
             "runs": [{**asdict(r), "pages_per_s": r.pages_per_s, "series": None} for r in result.runs],

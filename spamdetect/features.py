@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from spamdetect import signals
-from spamdetect.signals import page_features  # noqa: F401 -- re-exported: the featurizer's per-page step
+from spamdetect.signals import page_features
 from spamdetect.page import Page
 from spamdetect.pools import pool_context
 
