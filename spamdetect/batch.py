@@ -22,12 +22,12 @@ import signal
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 
 from threadpoolctl import threadpool_limits
@@ -60,13 +60,15 @@ class RunStopped(Exception):
 
 @dataclass
 class Summary:
-    """What one run did: records written (``pages``), of which errors and farms; ``skipped`` on resume."""
+    """What one run did: records written (``pages``), of which errors and farms; ``skipped`` on
+    resume; ``passed_over``: inputs read that are not pages, by kind (``InputReader.passed_over``)."""
 
     pages: int = 0
     errors: int = 0
     farms: int = 0
     seconds: float = 0.0
     skipped: int = 0
+    passed_over: Counter[str] = field(default_factory=Counter)
 
     @property
     def pages_per_second(self) -> float:
@@ -80,7 +82,16 @@ class Summary:
     def line(self) -> str:
         resumed = f"; resumed after {self.skipped} records already in the output" if self.skipped else ""
         return (f"scored {self.pages} pages: {self.farms} farms, {self.errors} errors, "
-                f"{self.pages_per_second:.1f} pages/s, {self.seconds:.1f} s{resumed}")
+                f"{self.pages_per_second:.1f} pages/s, {self.seconds:.1f} s{resumed}{self._passed_over()}")
+
+    def _passed_over(self, most: int = 4) -> str:
+        """'; not pages, passed over: 3 WARC request, ...', largest kinds first; '' for none."""
+        if not self.passed_over:
+            return ""
+        kinds = [f"{n:,} {kind}" for kind, n in self.passed_over.most_common(most)]
+        if len(self.passed_over) > most:
+            kinds.append(f"{sum(n for _, n in self.passed_over.most_common()[most:]):,} of other kinds")
+        return f"; not pages, passed over: {', '.join(kinds)}"
 
 
 # ----- scoring a batch ------------------------------------------------------------------------
@@ -365,6 +376,7 @@ def score_to_file(inputs: list[str], output: str, *, fmt: str | None = None, wor
     with _signals_stop_the_run() as caught:
         try:
             reader = InputReader(inputs)
+            summary.passed_over = reader.passed_over  # filled as the reader goes
             raws = iter(reader)
             summary.skipped = _skip_done(raws, output, fmt) if resume else 0
             try:

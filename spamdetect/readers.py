@@ -2,8 +2,9 @@
 
 Every input yields records; one that cannot be read yields a ``Record`` with ``error`` set
 (never an exception, never a silent skip), so a batch run accounts for every input. WARC
-records that are not pages (requests, metadata, images, PDFs) are not inputs and are passed
-over. A truncated file yields an error record for the part that was lost, then the reader
+records that are not pages (requests, metadata, images, PDFs) are not inputs: they are passed
+over and counted (``InputReader.passed_over``), so a run can say what it left out. A truncated
+file yields an error record for the part that was lost, then the reader
 moves on to the next file.
 
 Reading is split in two so that bulk scoring keeps the main process cheap: ``InputReader``
@@ -23,6 +24,7 @@ import os
 import re
 import sys
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -235,17 +237,25 @@ class InputReader:
 
     ``-`` reads JSONL from stdin; directories are walked recursively, sorted, keeping known
     suffixes. Paths are expanded once, up front, so ``total_bytes`` is known (None with stdin)
-    and a progress bar can show an ETA from ``bytes_read()``.
+    and a progress bar can show an ETA from ``bytes_read()``. ``passed_over`` counts, by kind,
+    what was read but is not a page.
     """
 
     def __init__(self, paths: Iterable[str]) -> None:
         self.sources: list[_Source] = []
+        self.passed_over: Counter[str] = Counter()
         for arg in paths:
             if arg == "-":
                 self.sources.append(_Source(arg, None, "stdin", 0))
                 continue
             path = Path(arg)
-            files = sorted(p for p in path.rglob("*") if p.is_file() and _kind(p)) if path.is_dir() else [path]
+            if path.is_dir():
+                found = sorted(p for p in path.rglob("*") if p.is_file())
+                files = [p for p in found if _kind(p)]
+                if len(found) > len(files):
+                    self.passed_over["other files in directories"] += len(found) - len(files)
+            else:
+                files = [path]
             self.sources.extend(_Source(arg, p, _kind(p), _size(p)) for p in files)
         self.total_bytes: int | None = (None if any(s.path is None for s in self.sources)
                                         else sum(s.size for s in self.sources))
@@ -285,7 +295,7 @@ class InputReader:
                 with path.open("rb") as fh:
                     self._fh = fh
                     if source.kind == "warc":
-                        yield from _warc_raw(fh, src)
+                        yield from _warc_raw(fh, src, self.passed_over)
                     elif src.lower().endswith(".gz"):
                         with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
                             yield from _jsonl_raw(gz, src)
@@ -389,6 +399,13 @@ def _content_type(record) -> str:
     return ctype.split(";")[0].strip().lower()
 
 
+def _not_page_kind(record) -> str:
+    """How a WARC record that is not a page is counted: its type, and a response's content type."""
+    if record.rec_type != "response":
+        return f"WARC {record.rec_type or 'untyped'}"
+    return f"WARC response {_content_type(record) or '(no content type, not HTML)'}"
+
+
 def _looks_html(record, body_start: bytes) -> bool:
     """For responses without an HTTP content type: Common Crawl's payload detection, else the first bytes."""
     identified = (record.rec_headers.get_header("WARC-Identified-Payload-Type") or "").lower()
@@ -407,7 +424,9 @@ class _ArchiveIterator(ArchiveIterator):
     INC_RECORD = ""
 
 
-def _warc_raw(stream: BinaryIO, src: str) -> Iterator[RawRecord]:
+def _warc_raw(stream: BinaryIO, src: str, passed_over: Counter[str] | None = None) -> Iterator[RawRecord]:
+    """Raw records of the pages in a WARC/WET stream; what is not a page is counted in ``passed_over``."""
+    passed_over = Counter() if passed_over is None else passed_over
     it = _ArchiveIterator(stream)
     offset, end = 0, 0
     pending: RawRecord | None = None  # held back until warcio has checked what follows it
@@ -444,6 +463,7 @@ def _warc_raw(stream: BinaryIO, src: str) -> Iterator[RawRecord]:
                 yield _error(rid, src, failure, url)
             elif not_page or (rtype == "response" and not _content_type(record)
                               and not _looks_html(record, body[:512])):
+                passed_over[_not_page_kind(record)] += 1
                 continue
             else:
                 http = record.http_headers

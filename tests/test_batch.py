@@ -52,6 +52,7 @@ def bad_inputs(tmp_path_factory) -> Path:
     (d / "nested.html").write_text("<html><head><title>Deep</title></head><body>" + "<div>" * 100_000 + "deep"
                                    + "</div>" * 100_000 + "</body></html>")
     (d / "empty.html").write_bytes(b"")
+    (d / "README.md").write_text("not an input: passed over, and the summary says so")
     (d / "lines.jsonl").write_text("\n".join([
         json.dumps({"id": "good", "url": "https://a.com/x", "html": _page("Fine")}),
         "{not json",
@@ -86,6 +87,7 @@ def test_the_run_exits_0_with_a_summary_line_and_nothing_else_on_stderr(bad_run)
     assert len(proc.stderr.splitlines()) == 1, proc.stderr  # -q: no bar, no library warnings, no traceback
     (summary,) = [line for line in proc.stderr.splitlines() if line.startswith("scored")]
     assert f"scored {n} pages" in summary and "errors" in summary and "farms" in summary and "pages/s" in summary
+    assert summary.endswith("; not pages, passed over: 1 other files in directories")
 
 
 def test_every_input_record_gets_exactly_one_output_record(bad_run, bad_inputs):

@@ -14,7 +14,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from spamdetect.config import corpus_dir
-from spamdetect.readers import Record, decode_html, read_inputs
+from spamdetect.readers import InputReader, Record, decode_html, read_inputs
 
 SAMPLES = corpus_dir() / "commoncrawl-sample"
 CC = SAMPLES / "CC-MAIN-2020-34-sample16.warc.gz"
@@ -128,6 +128,7 @@ def test_warc_skips_non_pages_keeps_html_and_detects_a_wrong_http_charset(tmp_pa
         ("response", "https://e.com/page", HTML.format(t="Hello").encode(), "text/html; charset=utf-8"),
         ("metadata", "https://e.com/page", b"fetchTimeMs: 12", "application/warc-fields"),
         ("response", "https://e.com/bare", HTML.format(t="No type").encode(), None),
+        ("response", "https://e.com/blob", b"\x00\x01 no type and not HTML", None),
         ("response", "https://e.com/latin", latin, "text/html; charset=utf-8"),  # header lies
     ], gz=False)
     recs = _records(path)
@@ -135,6 +136,10 @@ def test_warc_skips_non_pages_keeps_html_and_detects_a_wrong_http_charset(tmp_pa
     assert recs[0].page.title == "Hello" and recs[1].page.title == "No type"
     assert any("charset" in n for n in recs[2].page.notes)
     assert recs[2].page.title == "Grüße aus Köln"
+    reader = InputReader([str(path)])
+    assert len(list(reader)) == 3
+    assert reader.passed_over == {"WARC warcinfo": 1, "WARC response image/png": 1, "WARC metadata": 1,
+                                  "WARC response (no content type, not HTML)": 1}
 
 
 # ----- JSONL ----------------------------------------------------------------------------------
@@ -195,6 +200,7 @@ def test_directory_is_read_recursively_in_sorted_order_with_known_suffixes_only(
     assert [Path(r.id).name for r in recs] == ["a.htm", "z.html", "c.html.gz", "d.txt"]
     assert [r.page.title for r in recs] == ["A", "Z", "C", "Dump title"]
     assert not recs[3].page.is_html
+    assert InputReader([str(tmp_path)]).passed_over == {"other files in directories": 1}
 
 
 def test_unreadable_inputs_become_error_records(tmp_path):
