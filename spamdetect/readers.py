@@ -2,9 +2,9 @@
 
 Every input yields records; one that cannot be read yields a ``Record`` with ``error`` set
 (never an exception, never a silent skip), so a batch run accounts for every input. WARC
-records that are not pages (requests, metadata, images, PDFs) are not inputs: they are passed
-over and counted (``InputReader.passed_over``), so a run can say what it left out. A truncated
-file yields an error record for the part that was lost, then the reader
+records that are not pages (requests, metadata, images, PDFs, redirects and error responses) are
+not inputs: they are passed over and counted (``InputReader.passed_over``), so a run can say what
+it left out. A truncated file yields an error record for the part that was lost, then the reader
 moves on to the next file.
 
 Reading is split in two so that bulk scoring keeps the main process cheap: ``InputReader``
@@ -399,10 +399,19 @@ def _content_type(record) -> str:
     return ctype.split(";")[0].strip().lower()
 
 
+def _unsuccessful(record) -> bool:
+    """An HTTP status other than 2xx: a redirect's body is not the page (the crawler fetches its
+    target as a record of its own), nor is an error page. An unreadable status keeps the page."""
+    code = record.http_headers.get_statuscode() if record.http_headers else None
+    return bool(code) and len(code) == 3 and code.isdigit() and code[0] != "2"
+
+
 def _not_page_kind(record) -> str:
-    """How a WARC record that is not a page is counted: its type, and a response's content type."""
+    """How a WARC record that is not a page is counted: its type, a response's status or content type."""
     if record.rec_type != "response":
         return f"WARC {record.rec_type or 'untyped'}"
+    if _unsuccessful(record):
+        return f"WARC response status {record.http_headers.get_statuscode()}"
     return f"WARC response {_content_type(record) or '(no content type, not HTML)'}"
 
 
@@ -445,7 +454,7 @@ def _warc_raw(stream: BinaryIO, src: str, passed_over: Counter[str] | None = Non
             pending = None
             rtype = record.rec_type
             not_page = rtype not in ("response", "conversion") or (
-                rtype == "response" and _content_type(record) not in ("", *_HTML_TYPES))
+                rtype == "response" and (_content_type(record) not in ("", *_HTML_TYPES) or _unsuccessful(record)))
             body, size, failure = b"", 0, None
             if not not_page:
                 try:

@@ -29,14 +29,15 @@ def _records(*paths) -> list[Record]:
 
 
 def _write_warc(path: Path, items: list[tuple], gz: bool = True) -> None:
-    """items: (type, url, body bytes, content-type or None)."""
+    """items: (type, url, body bytes, content-type or None[, HTTP status line, default 200 OK])."""
     with path.open("wb") as fh:
         writer = WARCWriter(fh, gzip=gz)
         writer.write_record(writer.create_warcinfo_record(path.name, {"software": "test"}))
-        for rtype, url, body, ctype in items:
+        for rtype, url, body, ctype, *status in items:
             headers = {"WARC-Date": "2024-03-01T12:00:00Z"}
             if rtype == "response":
-                http = StatusAndHeaders("200 OK", [("Content-Type", ctype)] if ctype else [], protocol="HTTP/1.1")
+                http = StatusAndHeaders(status[0] if status else "200 OK", [("Content-Type", ctype)] if ctype else [],
+                                        protocol="HTTP/1.1")
                 rec = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
                                                 warc_headers_dict=headers)
             else:
@@ -129,17 +130,22 @@ def test_warc_skips_non_pages_keeps_html_and_detects_a_wrong_http_charset(tmp_pa
         ("metadata", "https://e.com/page", b"fetchTimeMs: 12", "application/warc-fields"),
         ("response", "https://e.com/bare", HTML.format(t="No type").encode(), None),
         ("response", "https://e.com/blob", b"\x00\x01 no type and not HTML", None),
+        ("response", "https://e.com/old", HTML.format(t="Moved").encode(), "text/html", "301 Moved Permanently"),
+        ("response", "https://e.com/gone", HTML.format(t="Not found").encode(), "text/html", "404 Not Found"),
+        ("response", "https://e.com/odd", HTML.format(t="Odd status").encode(), "text/html", "2OO OK"),
         ("response", "https://e.com/latin", latin, "text/html; charset=utf-8"),  # header lies
     ], gz=False)
     recs = _records(path)
-    assert [r.page.url for r in recs] == ["https://e.com/page", "https://e.com/bare", "https://e.com/latin"]
+    assert [r.page.url for r in recs] == ["https://e.com/page", "https://e.com/bare", "https://e.com/odd",
+                                          "https://e.com/latin"]  # an unreadable status keeps the page
     assert recs[0].page.title == "Hello" and recs[1].page.title == "No type"
-    assert any("charset" in n for n in recs[2].page.notes)
-    assert recs[2].page.title == "Grüße aus Köln"
+    assert any("charset" in n for n in recs[3].page.notes)
+    assert recs[3].page.title == "Grüße aus Köln"
     reader = InputReader([str(path)])
-    assert len(list(reader)) == 3
+    assert len(list(reader)) == 4
     assert reader.passed_over == {"WARC warcinfo": 1, "WARC response image/png": 1, "WARC metadata": 1,
-                                  "WARC response (no content type, not HTML)": 1}
+                                  "WARC response (no content type, not HTML)": 1,
+                                  "WARC response status 301": 1, "WARC response status 404": 1}
 
 
 # ----- JSONL ----------------------------------------------------------------------------------
