@@ -20,7 +20,6 @@ from __future__ import annotations
 import codecs
 import gzip
 import json
-import os
 import re
 import sys
 import zlib
@@ -42,6 +41,7 @@ JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
 TEXT_SUFFIXES = (".txt",)
 ALL_SUFFIXES = HTML_SUFFIXES + WARC_SUFFIXES + JSONL_SUFFIXES + TEXT_SUFFIXES
 
+OTHER_FILES = "other files in directories"  # how InputReader.passed_over counts them
 MAX_LINE_BYTES = 64 * 1024 * 1024  # a JSONL line longer than this is an error record, not a memory spike
 _CHUNK = 1 << 20
 
@@ -249,13 +249,7 @@ class InputReader:
                 self.sources.append(_Source(arg, None, "stdin", 0))
                 continue
             path = Path(arg)
-            if path.is_dir():
-                found = sorted(p for p in path.rglob("*") if p.is_file())
-                files = [p for p in found if _kind(p)]
-                if len(found) > len(files):
-                    self.passed_over["other files in directories"] += len(found) - len(files)
-            else:
-                files = [path]
+            files = input_files(path, self.passed_over) if path.is_dir() else [path]
             self.sources.extend(_Source(arg, p, _kind(p), _size(p)) for p in files)
         self.total_bytes: int | None = (None if any(s.path is None for s in self.sources)
                                         else sum(s.size for s in self.sources))
@@ -310,6 +304,16 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+def input_files(directory: Path, passed_over: Counter[str]) -> list[Path]:
+    """The input files under ``directory``: recursive, sorted, known suffixes. The other files are
+    counted in ``passed_over``."""
+    found = sorted(p for p in directory.rglob("*") if p.is_file())
+    files = [p for p in found if _kind(p)]
+    if len(found) > len(files):
+        passed_over[OTHER_FILES] += len(found) - len(files)
+    return files
 
 
 def read_inputs(paths: Iterable[str]) -> Iterator[Record]:
@@ -443,7 +447,7 @@ def _warc_raw(stream: BinaryIO, src: str, passed_over: Counter[str] | None = Non
     def checked(raw: RawRecord | None) -> Iterator[RawRecord]:
         lied, it.err_count = it.err_count > 0, 0
         if raw is not None and lied:
-            raw = _error(raw.id, src, f"corrupt WARC record: its Content-Length does not match where the record "
+            raw = _error(raw.id, src, "corrupt WARC record: its Content-Length does not match where the record "
                          "ends, so its body is unreliable (the records around it are read as usual)", raw.url)
         if raw is not None:
             yield raw

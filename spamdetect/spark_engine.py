@@ -1,7 +1,7 @@
 """Score inputs on Apache Spark: one task per input file, committed in groups, resumable.
 
 The driver expands the inputs into one row per file and scores them in groups of files, one
-Spark job per group: in ``mapInPandas`` each task reads its file with ``readers.read_inputs`` and
+Spark job per group: in ``mapInPandas`` each task reads its file with ``readers.InputReader`` and
 scores it with ``batch.score_records`` (the model is broadcast once; each Python worker unpickles
 it once). Output is a directory of Parquet files with the local engine's record fields plus
 ``source`` (the input file of the record)::
@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -42,7 +43,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from spamdetect.batch import CannotStart, Summary, score_records
-from spamdetect.readers import ALL_SUFFIXES, Record, read_inputs
+from spamdetect.readers import ALL_SUFFIXES, OTHER_FILES, InputReader, Record, input_files
 from spamdetect.writers import COLUMNS
 
 if TYPE_CHECKING:
@@ -72,16 +73,18 @@ def _is_uri(path: str) -> bool:
     return "://" in path
 
 
-def expand_inputs(paths: Iterable[str]) -> list[InputFile]:
-    """One entry per input file: directories are walked (sorted, known suffixes only), globs expanded.
+def expand_inputs(paths: Iterable[str], passed_over: Counter[str] | None = None) -> list[InputFile]:
+    """One entry per input file: directories are walked (sorted, known suffixes only, the others
+    counted in ``passed_over`` as the local engine counts them), globs expanded.
     Like the local engine, a path that matches nothing is refused up front (a typo should not cost an
     hour of scoring first). The same file given twice is scored once."""
     out: list[InputFile] = []
     missing: list[str] = []
+    passed_over = Counter() if passed_over is None else passed_over
     for arg in paths:
         if arg == "-":
             raise ValueError("the Spark engine cannot read stdin ('-'); give files or directories")
-        found = _expand_uri(arg) if _is_uri(arg) else _expand_local(arg)
+        found = _expand_uri(arg, passed_over) if _is_uri(arg) else _expand_local(arg, passed_over)
         if found is None:
             missing.append(arg)
         out.extend(found or [])
@@ -91,21 +94,20 @@ def expand_inputs(paths: Iterable[str]) -> list[InputFile]:
     return [f for f in out if not (f.location in seen or seen.add(f.location))]
 
 
-def _expand_local(arg: str) -> list[InputFile] | None:
+def _expand_local(arg: str, passed_over: Counter[str]) -> list[InputFile] | None:
     """Files of a local path or glob; None when nothing is there."""
     matches = sorted(glob.glob(arg, recursive=True)) if glob.has_magic(arg) and not os.path.exists(arg) else [arg]
     out = []
     for match in matches:
         path = Path(match)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(ALL_SUFFIXES))
-            out.extend(InputFile(str(p), str(p.absolute())) for p in files)
+            out.extend(InputFile(str(p), str(p.absolute())) for p in input_files(path, passed_over))
         elif path.exists():  # names as the local engine writes them in ids; location for the executors
             out.append(InputFile(str(path), str(path.absolute())))
     return out if matches and all(os.path.exists(m) for m in matches) else None
 
 
-def _expand_uri(uri: str) -> list[InputFile] | None:
+def _expand_uri(uri: str, passed_over: Counter[str]) -> list[InputFile] | None:
     """Remote inputs are listed with pyarrow.fs (s3://, s3a://, gs://, hdfs://); None when nothing is there."""
     from pyarrow import fs as pafs
 
@@ -119,8 +121,10 @@ def _expand_uri(uri: str) -> list[InputFile] | None:
     else:
         info = filesystem.get_file_info(path)
         if info.type == pafs.FileType.Directory:
-            infos = filesystem.get_file_info(pafs.FileSelector(path, recursive=True))
-            found = sorted(i.path for i in infos if i.is_file and i.base_name.lower().endswith(ALL_SUFFIXES))
+            infos = [i for i in filesystem.get_file_info(pafs.FileSelector(path, recursive=True)) if i.is_file]
+            found = sorted(i.path for i in infos if i.base_name.lower().endswith(ALL_SUFFIXES))
+            if len(infos) > len(found):
+                passed_over[OTHER_FILES] += len(infos) - len(found)
         elif info.type == pafs.FileType.File:
             found = [path]
         else:
@@ -190,8 +194,10 @@ def _rename(rec: Record, local: str, name: str) -> Record:
                   rec.error.replace(local, name) if rec.error else None, name)
 
 
-def score_file(model, item: InputFile, batch_size: int = BATCH_SIZE) -> Iterator[list[dict]]:
-    """Scored output rows of one input file, in batches; every failure is a record's ``error``."""
+def score_file(model, item: InputFile, batch_size: int = BATCH_SIZE,
+               passed_over: Counter[str] | None = None) -> Iterator[list[dict]]:
+    """Scored output rows of one input file, in batches; every failure is a record's ``error``.
+    What the reader passes over as not pages is added to ``passed_over``."""
     with tempfile.TemporaryDirectory(prefix="spamdetect-") as workdir:
         try:
             local = _staged(item.location, workdir)
@@ -199,7 +205,8 @@ def score_file(model, item: InputFile, batch_size: int = BATCH_SIZE) -> Iterator
             yield [{**_error_row(item.name, None, f"cannot read {item.name}: {type(exc).__name__}: {exc}"),
                     "source": item.name}]
             return
-        records = (_rename(r, local, item.name) for r in read_inputs([local]))
+        reader = InputReader([local])
+        records = (_rename(raw.load(), local, item.name) for raw in reader)
         done = 0
         try:
             while batch := list(islice(records, batch_size)):
@@ -210,20 +217,39 @@ def score_file(model, item: InputFile, batch_size: int = BATCH_SIZE) -> Iterator
             yield [{**_error_row(f"{item.name}:after-{done}", None,
                                  f"reading {item.name} failed after {done} records: {type(exc).__name__}: {exc}"),
                     "source": item.name}]
+        finally:
+            if passed_over is not None:
+                passed_over.update(reader.passed_over)
 
 
-def _score_partitions(broadcast, key: str):
-    """The ``mapInPandas`` function: input rows (name, location) -> scored rows; ``key`` names the model."""
+def _score_partitions(broadcast, key: str, passed_over):
+    """The ``mapInPandas`` function: input rows (name, location) -> scored rows; ``key`` names the model,
+    ``passed_over`` is the accumulator that sums what the readers passed over as not pages."""
 
     def score(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         model = _worker_model(broadcast, key)
         for frame in frames:
             for name, location in zip(frame["name"], frame["location"]):
-                for rows in score_file(model, InputFile(name, location)):
+                counts: Counter[str] = Counter()
+                for rows in score_file(model, InputFile(name, location), passed_over=counts):
                     # object dtype keeps None as None (pandas 3 turns it into NaN in string columns)
                     yield pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object) for c in OUTPUT_COLUMNS})
+                if counts:
+                    passed_over.add(counts)
 
     return score
+
+
+class _CountsParam:
+    """Accumulator arithmetic for counts by kind. The scoring job is a single result stage (no
+    shuffle), and Spark applies a result task's accumulator updates once, whatever the retries."""
+
+    def zero(self, value: Counter[str]) -> Counter[str]:
+        return Counter()
+
+    def addInPlace(self, total: Counter[str], more: Counter[str]) -> Counter[str]:  # noqa: N802 -- Spark's name
+        total.update(more)
+        return total
 
 
 # ----- output directory (Hadoop FileSystem, so local, HDFS and S3 behave alike) -----------
@@ -337,7 +363,8 @@ def _commit_group(spark: "SparkSession", out: OutputDir, gid: int, chunk: list[I
     staging = f"{STAGING_DIR}/{tag}"
     rows = [(f.name, f.location) for f in chunk]
     frame = spark.sparkContext.parallelize(rows, len(rows)).toDF(INPUT_SCHEMA)  # one task per file
-    scored = frame.mapInPandas(_score_partitions(*model), OUTPUT_SCHEMA)
+    passed_over = spark.sparkContext.accumulator(Counter(), _CountsParam())
+    scored = frame.mapInPandas(_score_partitions(*model, passed_over), OUTPUT_SCHEMA)
     scored.write.mode("overwrite").parquet(out.uri_of(staging))
     pages, errors, farms = _count(spark, out.uri_of(staging))
     data = [n for n in out.names(staging) if n.endswith(".parquet") and not n.startswith(("_", "."))]
@@ -345,6 +372,7 @@ def _commit_group(spark: "SparkSession", out: OutputDir, gid: int, chunk: list[I
         out.rename(f"{staging}/{name}", f"{tag}-{name}")
     record = {"group": gid, "inputs": [{"name": f.name, "location": f.location} for f in chunk],
               "files": [f"{tag}-{n}" for n in data], "pages": pages, "errors": errors, "farms": farms,
+              "passed_over": dict(passed_over.value),
               "committed_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     out.write_text(f"{DONE_DIR}/{tag}.json", json.dumps(record, indent=1))  # the commit point
     out.delete(staging)
@@ -353,8 +381,9 @@ def _commit_group(spark: "SparkSession", out: OutputDir, gid: int, chunk: list[I
 
 def run(spark: "SparkSession", inputs: list[str] | list[InputFile], output: str, *, model_uri: str | None = None,
         resume: bool = False, overwrite: bool = False, files_per_job: int | None = None,
-        progress: bool = True) -> RunResult:
+        progress: bool = True, listed: Counter[str] | None = None) -> RunResult:
     """Score ``inputs`` (paths, or files from ``expand_inputs``) into the Parquet directory ``output``.
+    ``listed``: what ``expand_inputs`` passed over when the caller expanded ``inputs`` itself.
 
     With ``resume``, continue a run that was stopped or killed (or extend it with more inputs):
     committed input files are skipped. Raises ``CannotStart`` before anything is written when the
@@ -366,7 +395,8 @@ def run(spark: "SparkSession", inputs: list[str] | list[InputFile], output: str,
     if resume and overwrite:
         raise CannotStart("--resume and --overwrite contradict each other")
     try:
-        files = list(inputs) if all(isinstance(f, InputFile) for f in inputs) else expand_inputs(inputs)
+        listed = Counter() if listed is None else listed
+        files = list(inputs) if all(isinstance(f, InputFile) for f in inputs) else expand_inputs(inputs, listed)
     except (ValueError, OSError) as exc:
         raise CannotStart(str(exc)) from None
     if not files:
@@ -391,7 +421,7 @@ def run(spark: "SparkSession", inputs: list[str] | list[InputFile], output: str,
             if out.exists("_SUCCESS"):
                 out.delete("_SUCCESS")
     todo = [f for f in files if f.location not in done]
-    summary = Summary(skipped=skipped_pages)
+    summary = Summary(skipped=skipped_pages, passed_over=Counter(listed))
     jobs = 0
     if todo:
         per_job = files_per_job or max(1, 2 * spark.sparkContext.defaultParallelism)
@@ -405,6 +435,7 @@ def run(spark: "SparkSession", inputs: list[str] | list[InputFile], output: str,
                 summary.pages += record["pages"]
                 summary.errors += record["errors"]
                 summary.farms += record["farms"]
+                summary.passed_over.update(record["passed_over"])
                 if progress:
                     print(f"spark: job {k + 1}/{len(groups)} committed: {len(chunk)} files, {record['pages']} "
                           f"pages ({time.perf_counter() - t0:.0f}s)", file=sys.stderr, flush=True)
@@ -462,7 +493,8 @@ def cli_main(args: argparse.Namespace) -> int:
             raise CannotStart(f"the Spark engine writes Parquet only (got --format {args.format})")
         if args.output == "-":
             raise CannotStart("the Spark engine writes a directory of Parquet files; give -o OUT.parquet")
-        files = expand_inputs(args.inputs)
+        listed: Counter[str] = Counter()
+        files = expand_inputs(args.inputs, listed)
         if not resume and not overwrite and "://" not in args.output and os.path.exists(args.output):
             raise CannotStart(f"{args.output} already holds results: use --resume to continue that run, "
                               "or --overwrite to replace it")
@@ -475,7 +507,7 @@ def cli_main(args: argparse.Namespace) -> int:
     spark = get_session(args.spark_master, args.workers)
     try:
         result = run(spark, files, args.output, model_uri=args.model, resume=resume, overwrite=overwrite,
-                     files_per_job=getattr(args, "files_per_job", None), progress=not args.quiet)
+                     files_per_job=getattr(args, "files_per_job", None), progress=not args.quiet, listed=listed)
     except CannotStart as exc:
         print(f"spamdetect score: {exc}", file=sys.stderr)
         return 2

@@ -22,10 +22,10 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
     pytest.skip("Spark needs Java 17+ (apt-get install openjdk-17-jre-headless)", allow_module_level=True)
 
 from spamdetect import cli, spark_engine  # noqa: E402
-from spamdetect.batch import CannotStart, score_to_file  # noqa: E402
+from spamdetect.batch import CannotStart, Summary, score_to_file  # noqa: E402
 from spamdetect.loading import load_model  # noqa: E402
 from spamdetect.page import Page  # noqa: E402
-from spamdetect.readers import Record  # noqa: E402
+from spamdetect.readers import OTHER_FILES, Record  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600),
               pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")]
@@ -34,7 +34,8 @@ SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
 
 def write_warc(path: Path, records) -> None:
-    """A WARC of real corpus pages as HTTP responses (gzip per record when the name ends in .gz)."""
+    """A WARC of real corpus pages as HTTP responses, each after its request record as crawlers write
+    them (gzip per record when the name ends in .gz)."""
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
@@ -42,6 +43,9 @@ def write_warc(path: Path, records) -> None:
         writer = WARCWriter(fh, gzip=path.name.endswith(".gz"))
         for rec in records:
             body = rec.read_bytes()
+            writer.write_record(writer.create_warc_record(rec.url or f"https://example.invalid/{rec.key}", "request",
+                                                          payload=io.BytesIO(b"GET / HTTP/1.1\r\n\r\n"),
+                                                          warc_content_type="application/http; msgtype=request"))
             http = StatusAndHeaders("200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(body)))],
                                     protocol="HTTP/1.1")
             writer.write_record(writer.create_warc_record(rec.url or f"https://example.invalid/{rec.key}", "response",
@@ -51,7 +55,7 @@ def write_warc(path: Path, records) -> None:
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory, legit_records) -> list[str]:
     """3 WARCs of 10 real pages each, the team's sample folder (with a JSONL that has bad lines),
-    a truncated WARC and a WARC of random bytes."""
+    a truncated WARC, a WARC of random bytes and a folder with no input in it."""
     root = tmp_path_factory.mktemp("spark-in")
     pages = legit_records[:30]
     warcs = [root / f"crawl-{i}.warc.gz" for i in range(3)]
@@ -62,7 +66,10 @@ def inputs(tmp_path_factory, legit_records) -> list[str]:
     garbage = root / "garbage.warc.gz"
     # seeded: about 1 in 200 random files happens to parse as a cut record header (a different message)
     garbage.write_bytes(random.Random(0).randbytes(4000))
-    return [*map(str, warcs), str(SAMPLE_DIR), str(truncated), str(garbage)]
+    notes = root / "notes"
+    notes.mkdir()
+    (notes / "README.md").write_text("not an input: passed over and counted")
+    return [*map(str, warcs), str(SAMPLE_DIR), str(truncated), str(garbage), str(notes)]
 
 
 @pytest.fixture(scope="module")
@@ -80,14 +87,15 @@ def spark_run(spark, inputs, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def local_run(inputs, tmp_path_factory) -> pd.DataFrame:
+def local_run(inputs, tmp_path_factory) -> tuple[Summary, pd.DataFrame]:
     out = tmp_path_factory.mktemp("local-out") / "scores.jsonl"
-    score_to_file(inputs, str(out), workers=0, progress=False)  # in this process: no pool to start
-    return pd.read_json(out, lines=True, dtype=False)
+    summary = score_to_file(inputs, str(out), workers=0, progress=False)  # in this process: no pool to start
+    return summary, pd.read_json(out, lines=True, dtype=False)
 
 
 def test_spark_scores_every_record_like_the_local_engine(spark_run, local_run):
     result, _, df = spark_run
+    local_summary, local_run = local_run
     assert df["id"].is_unique
     assert sorted(df["id"]) == sorted(local_run["id"])
     merged = df.merge(local_run, on="id", suffixes=("_spark", "_local"))
@@ -102,6 +110,9 @@ def test_spark_scores_every_record_like_the_local_engine(spark_run, local_run):
     assert result.summary.errors == df["error"].notna().sum()
     assert result.summary.farms == (df["label"] == "farm").sum()
     assert result.jobs == 3 and result.skipped == 0
+    # the WARCs' request records are counted on the executors, the folder's README.md on the driver
+    assert result.summary.passed_over == local_summary.passed_over
+    assert result.summary.passed_over["WARC request"] >= 30 and result.summary.passed_over[OTHER_FILES] >= 1
 
 
 def test_unreadable_inputs_become_error_records(spark_run, inputs):
