@@ -450,6 +450,9 @@ def run(spark: "SparkSession", inputs: list[str] | list[InputFile], output: str,
 
 # ----- session and command line -----------------------------------------------------------
 
+LOG_CONFIG = Path(__file__).resolve().parent / "data" / "spark-log4j2.properties"  # local mode: no banner
+
+
 def get_session(master: str | None = None, workers: int | None = None) -> "SparkSession":
     """A SparkSession: ``master``, else the one spark-submit configured, else ``local[workers or *]``."""
     from pyspark.sql import SparkSession
@@ -468,7 +471,8 @@ def get_session(master: str | None = None, workers: int | None = None) -> "Spark
                    # The local JVM only plans jobs and moves small batches; its optimising JIT compiler
                    # (C2) spent ~16 s of CPU per run on the cores the Python tasks score on. The quick
                    # JIT (C1) alone halves the JVM's CPU; 8,000 pages on local[2] scored ~10% faster (medians).
-                   .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1"))
+                   .config("spark.driver.extraJavaOptions",
+                           f"-XX:TieredStopAtLevel=1 -Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}"))
     builder = (builder
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.sql.shuffle.partitions", "8")

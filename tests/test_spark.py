@@ -203,7 +203,9 @@ def test_cli_driver_killed_mid_run_resumes_without_loss_or_duplicates(spark, spa
         time.sleep(0.05)
     assert proc.poll() is None, f"the run ended before it could be killed: {proc.communicate()[1][-2000:]}"
     os.killpg(proc.pid, signal.SIGKILL)  # the driver, its JVM and Python workers, all at once
-    proc.communicate()
+    _, driver_err = proc.communicate()
+    # the JVM logged with spamdetect's configuration: no banner, no native-library notice
+    assert "default log4j profile" not in driver_err and "NativeCodeLoader" not in driver_err, driver_err[-2000:]
     committed = len(list((out / "_done").glob("g*.json")))
     n_files = len(spark_engine.expand_inputs(inputs))
     assert 1 <= committed < n_files and not (out / "_SUCCESS").exists()
@@ -239,7 +241,8 @@ def test_missing_input_is_refused_before_anything_runs(inputs, tmp_path):
         spark_engine.expand_inputs([*inputs, str(tmp_path / "missing.warc.gz")])
 
 
-def test_local_session_runs_its_jvm_with_the_quick_jit_only(spark):
+def test_local_session_runs_its_jvm_with_the_quick_jit_only_and_our_logging(spark):
     # the local JVM shares the cores with the Python tasks: its optimising JIT only took CPU from them
     args = list(spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
     assert "-XX:TieredStopAtLevel=1" in args
+    assert f"-Dlog4j2.configurationFile={spark_engine.LOG_CONFIG.as_uri()}" in args and spark_engine.LOG_CONFIG.exists()
