@@ -29,7 +29,7 @@ from itertools import islice
 
 from spamdetect.model import TrustModel
 from spamdetect.page import Page
-from spamdetect.readers import Record, parse_date
+from spamdetect.readers import Record, is_blank, parse_date
 
 FIELDS = ("id", "url", "trust", "label", "reasons", "error")
 
@@ -130,9 +130,12 @@ def _as_record(row: dict | Record, index: int) -> Record:
     html, text, url, raw_date = row.get("html"), row.get("text"), row.get("url"), row.get("crawl_date")
     if url is not None and not isinstance(url, str):
         return Record(rid, None, f"'url' must be a string, got {type(url).__name__}", "<api>")
-    has_html = isinstance(html, (str, bytes)) and len(html) > 0
-    has_text = isinstance(text, str) and len(text) > 0
+    has_html = isinstance(html, (str, bytes)) and not is_blank(html)
+    has_text = isinstance(text, str) and not is_blank(text)
     if not has_html and not has_text:
+        if isinstance(html, (str, bytes)) or isinstance(text, str):
+            return Record(rid, None, "nothing to score: the record's 'html' or 'text' is empty or only whitespace",
+                          "<api>", url)
         return Record(rid, None, "record has neither an 'html' nor a 'text' string", "<api>", url)
     notes = []
     if isinstance(raw_date, datetime):

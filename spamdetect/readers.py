@@ -5,7 +5,8 @@ Every input yields records; one that cannot be read yields a ``Record`` with ``e
 records that are not pages (requests, metadata, images, PDFs, redirects and error responses) are
 not inputs: they are passed over and counted (``InputReader.passed_over``), so a run can say what
 it left out. A truncated file yields an error record for the part that was lost, then the reader
-moves on to the next file.
+moves on to the next file. WARC bodies are de-chunked and decoded from their Content-Encoding
+(gzip, deflate, br); one that cannot be decoded, or holds nothing but whitespace, is an error record.
 
 Reading is split in two so that bulk scoring keeps the main process cheap: ``InputReader``
 yields ``RawRecord``s (the bytes as read plus a few header fields: no decoding, no parsing,
@@ -18,7 +19,9 @@ the page says so in its notes; a JSONL line beyond ``MAX_LINE_BYTES`` is an erro
 from __future__ import annotations
 
 import codecs
+import contextlib
 import gzip
+import io
 import json
 import re
 import sys
@@ -30,8 +33,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+import brotli
 from dateutil import parser as dateparser
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import BufferedReader
 
 from spamdetect.page import MAX_HTML_BYTES, Page
 
@@ -205,6 +210,7 @@ class RawRecord:
     content_type: str | None = None  # HTTP Content-Type of a WARC response
     text: bool = False  # a WET conversion record: the payload is extracted text
     full_size: int | None = None  # payload size when ``data`` was cut at the cap
+    note: str | None = None  # why a WARC payload is incomplete (cut by the crawler, compressed data ending early)
 
     def load(self) -> Record:
         """Decode and parse: the ``Record`` with its ``Page``, or with ``error``; never raises."""
@@ -346,6 +352,8 @@ def _load_file(raw: RawRecord) -> Record:
     notes = [f"{raw.kind} truncated to {len(data):,} of {size:,} bytes"] if cut else []
     if binary := _binary(data):
         return Record(src, None, f"binary content ({binary}), not a page", src)
+    if is_blank(data):
+        return Record(src, None, "nothing to score: the file holds only whitespace", src)
     text, note = decode_html_noted(data, final=not cut)
     notes += [note] if note else []
     if raw.kind == "text":
@@ -358,6 +366,11 @@ def _load_file(raw: RawRecord) -> Record:
 _MAGIC = ((b"\x89PNG", "PNG image"), (b"GIF8", "GIF image"), (b"\xff\xd8\xff", "JPEG image"),
           (b"%PDF", "PDF document"), (b"PK\x03\x04", "ZIP archive"), (b"\x1f\x8b", "gzip data"),
           (b"RIFF", "RIFF media"))
+
+
+def is_blank(data: str | bytes) -> bool:
+    """Nothing, or nothing but whitespace: no page to score."""
+    return not data[:256].strip() and not data.strip()  # the prefix settles nearly every page cheaply
 
 
 def _binary(data: bytes) -> str | None:
@@ -401,6 +414,56 @@ def _describe(exc: BaseException) -> str:
 def _content_type(record) -> str:
     ctype = (record.http_headers.get_header("Content-Type") or "") if record.http_headers else ""
     return ctype.split(";")[0].strip().lower()
+
+
+def _read_body(record) -> tuple[bytes, int, str | None, str | None]:
+    """A page record's body, decoded from its Content-Encoding and de-chunked, as ``_read_counting``
+    returns it, plus why it could not be read and a note when it is incomplete (else None)."""
+    encoding = ((record.http_headers.get_header("Content-Encoding") or "") if record.http_headers else "").strip().lower()
+    if encoding in ("", "identity"):
+        encoding = ""
+    elif encoding not in BufferedReader.get_supported_decompressors():
+        return b"", 0, f"the body is {encoding}-encoded (Content-Encoding), which the reader cannot decode", None
+    complaint = io.StringIO()
+    try:
+        stream = record.content_stream()
+        # warcio reports compressed data that breaks part-way on stderr and then ends the body there
+        with contextlib.redirect_stderr(complaint) if encoding else contextlib.nullcontext():
+            body, size = _read_counting(stream, MAX_HTML_BYTES)
+    except Exception as exc:  # noqa: BLE001 -- warcio raises many types on bad chunking/compression
+        return b"", 0, f"cannot decode body of {record.rec_type} record: {_describe(exc)}", None
+    if complaint.getvalue():
+        return b"", 0, f"cannot decode the {encoding}-encoded body: {complaint.getvalue().strip()[:200]}", None
+    if encoding and not body:
+        return b"", 0, f"the {encoding}-encoded body decodes to nothing (corrupt or truncated compressed data)", None
+    note = None
+    if cut := record.rec_headers.get_header("WARC-Truncated"):
+        note = f"the crawler cut the payload short (WARC-Truncated: {cut})"
+    elif encoding and getattr(getattr(stream, "decompressor", None), "eof", True) is False:
+        note = f"the {encoding}-encoded body ends before its compressed data does: only its start was scored"
+    return body, size, None, note
+
+
+class _Brotli:
+    """Content-Encoding: br for warcio. Its own adapter sets ``unused_data`` on the decompressor,
+    which the ``brotli`` package forbids (its Decompressor has ``process``, and no attributes)."""
+
+    unused_data = None  # warcio reads this to tell a finished gzip member; brotli streams have none
+
+    def __init__(self) -> None:
+        self._decompressor = brotli.Decompressor()
+
+    def decompress(self, data: bytes) -> bytes:
+        return self._decompressor.process(data)
+
+    @property
+    def eof(self) -> bool:
+        """The compressed stream ended (zlib's name for it, which ``_read_body`` checks)."""
+        return self._decompressor.is_finished()
+
+
+BufferedReader.DECOMPRESSORS["br"] = _Brotli
+BufferedReader.DECOMPRESSORS.setdefault("x-gzip", BufferedReader.DECOMPRESSORS["gzip"])  # HTTP's old name for gzip
 
 
 def _unsuccessful(record) -> bool:
@@ -459,12 +522,9 @@ def _warc_raw(stream: BinaryIO, src: str, passed_over: Counter[str] | None = Non
             rtype = record.rec_type
             not_page = rtype not in ("response", "conversion") or (
                 rtype == "response" and (_content_type(record) not in ("", *_HTML_TYPES) or _unsuccessful(record)))
-            body, size, failure = b"", 0, None
+            body, size, failure, note = b"", 0, None, None
             if not not_page:
-                try:
-                    body, size = _read_counting(record.content_stream(), MAX_HTML_BYTES)
-                except Exception as exc:  # noqa: BLE001 -- warcio raises many types on bad chunking/compression
-                    failure = f"cannot decode body of {rtype} record: {_describe(exc)}"
+                body, size, failure, note = _read_body(record)
             # get_record_offset() reads the record to its end, so it comes after the body
             offset = it.get_record_offset()
             end = offset + it.get_record_length()
@@ -483,7 +543,8 @@ def _warc_raw(stream: BinaryIO, src: str, passed_over: Counter[str] | None = Non
                 pending = RawRecord("warc", rid, src, data=body, url=url,
                                     date=record.rec_headers.get_header("WARC-Date"),
                                     content_type=http.get_header("Content-Type") if http else None,
-                                    text=rtype == "conversion", full_size=size if size > len(body) else None)
+                                    text=rtype == "conversion", full_size=size if size > len(body) else None,
+                                    note=note)
         yield from checked(pending)
         pending = None
     except Exception as exc:  # noqa: BLE001 -- ArchiveLoadFailed, zlib/EOF errors on cut or corrupt files
@@ -537,9 +598,14 @@ def _truncated_msg(record, offset: int) -> str:
 def _load_warc(raw: RawRecord) -> Record:
     crawl_date = parse_date(raw.date)
     notes = [] if crawl_date or not raw.date else [f"unparseable WARC-Date {raw.date!r}"]
+    notes += [raw.note] if raw.note else []
     cut = raw.full_size is not None
     if cut:
         notes.insert(0, f"{'text' if raw.text else 'html'} truncated to {len(raw.data):,} of {raw.full_size:,} bytes")
+    if is_blank(raw.data):
+        what = "conversion record's text" if raw.text else "response's body"
+        return Record(raw.id, None, f"nothing to score: the {what} is {'empty' if not raw.data else 'only whitespace'}",
+                      raw.source, raw.url)
     if raw.text:
         text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(raw.data, final=not cut)
         page = Page.from_text(text, url=raw.url, crawl_date=crawl_date, id=raw.id)
@@ -593,9 +659,12 @@ def _jsonl_record(line: bytes, default_id: str, src: str) -> Record:
                       url if isinstance(url, str) else None)
     if url is not None and not isinstance(url, str):
         return Record(rid, None, f"'url' must be a string, got {type(url).__name__}", src)
+    html, text = (v if isinstance(v, str) and not is_blank(v) else None for v in (html, text))
+    if html is None and text is None:
+        return Record(rid, None, "nothing to score: the line's 'html' or 'text' is empty or only whitespace", src, url)
     raw_date = row.get("crawl_date")
     crawl_date = parse_date(raw_date) if isinstance(raw_date, str) else None
-    if isinstance(html, str):
+    if html is not None:
         page = _html_page(html, [], url=url, crawl_date=crawl_date, id=rid)
     else:
         page = Page.from_text(text, url=url, crawl_date=crawl_date, id=rid)

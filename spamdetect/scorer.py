@@ -175,12 +175,19 @@ class Scorer:
         out: list[dict] = [{} for _ in pages]
         for i, result in zip(ok, scored):
             page = pages[i]
-            if page.notes:
-                result["reasons"] = result["reasons"] + [f"note: {n}" for n in page.notes]
+            notes = page.notes if page.lines else [*page.notes, _NO_TEXT[bool(page.title)]]
+            if notes:
+                result["reasons"] = result["reasons"] + [f"note: {n}" for n in notes]
             out[i] = {**result, "error": None}
         for i, msg in errors.items():
             out[i] = {"trust": None, "label": None, "reasons": [], "error": msg}
         return out
+
+
+# A page that shows no text (a script-rendered shell, a frameset) scores high for want of signs,
+# not on evidence: say so beside the score.
+_NO_TEXT = ("no visible text: the score rests on the markup alone",
+            "no visible text beyond the title: the score rests on the title and markup alone")
 
 
 def _quoted_terms(top_terms, words: list[str]) -> str:

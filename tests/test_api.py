@@ -62,12 +62,17 @@ def test_score_many_matches_the_cli_record_for_record(scorer, real_rows, tmp_pat
 
 def test_bad_records_become_errors_in_place_and_never_raise(scorer, real_rows):
     records = [{"id": "a", "url": 5, "html": "<p>x</p>"}, real_rows[1], "not a dict", {"text": ""}, {"html": None},
-               {"text": "A short text page about the storm that hit the coast on Tuesday.", "crawl_date": "someday"}]
+               {"text": "A short text page about the storm that hit the coast on Tuesday.", "crawl_date": "someday"},
+               {"html": " \n "}, {"html": "<html><head><title>App</title></head><body><div id=app></div></body></html>"}]
     out = list(scorer.score_many(records))
-    assert [o["id"] for o in out] == ["a", "real-1", "2", "3", "4", "5"]
-    assert [o["error"] is not None for o in out] == [True, False, True, True, True, False]
+    assert [o["id"] for o in out] == ["a", "real-1", "2", "3", "4", "5", "6", "7"]
+    assert [o["error"] is not None for o in out] == [True, False, True, True, True, False, True, False]
     assert "url" in out[0]["error"] and out[0]["trust"] is None and out[0]["label"] is None
     assert any("crawl_date" in r for r in out[5]["reasons"])
+    assert out[3]["error"] == out[6]["error"] == "nothing to score: the record's 'html' or 'text' is empty or only whitespace"
+    # a page that shows nothing is scored, and the score says it rests on nothing but the title and markup
+    assert out[7]["reasons"][-1] == "note: no visible text beyond the title: the score rests on the title and markup alone"
+    assert not any("visible text" in r for r in out[1]["reasons"] + out[5]["reasons"])
 
 
 def test_threshold_override_changes_labels_not_trust(scorer, real_rows):

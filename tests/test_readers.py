@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import random
 import sys
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -246,6 +248,63 @@ def test_binary_bodies_are_error_records_not_scored_garbage(tmp_path):
     assert [r.page for r in recs] == [None, None]
     assert all("PNG image" in r.error for r in recs) and "text/html" in recs[1].error
     assert recs[1].url == "https://e.com/logo"  # an unreadable record still says which page it was
+
+
+def test_encoded_bodies_are_decoded_and_undecodable_cut_or_empty_ones_say_so(tmp_path, capsys):
+    import brotli
+
+    page = HTML.format(t="Encoded").encode()
+    big = ("<html><head><title>Cut</title></head><body>" + "<p>story text</p>" * 5000 + "</body></html>").encode()
+    items = [  # url, body as stored, HTTP headers, WARC headers
+        ("https://e.com/gzip", gzip.compress(page), [("Content-Encoding", "gzip")], {}),
+        ("https://e.com/x-gzip", gzip.compress(page), [("Content-Encoding", "x-gzip")], {}),
+        ("https://e.com/deflate", zlib.compress(page), [("Content-Encoding", "deflate")], {}),
+        ("https://e.com/br", brotli.compress(page), [("Content-Encoding", "br")], {}),
+        ("https://e.com/chunked", b"%x\r\n%s\r\n0\r\n\r\n" % (len(page), page), [("Transfer-Encoding", "chunked")], {}),
+        ("https://e.com/zstd", b"(\xb5/\xfd\x00 compressed", [("Content-Encoding", "zstd")], {}),
+        ("https://e.com/corrupt", b"\x1f\x8b\x08\x00garbage", [("Content-Encoding", "gzip")], {}),
+        ("https://e.com/cut-gzip", gzip.compress(big)[:-100], [("Content-Encoding", "gzip")], {}),
+        ("https://e.com/cut", big[:3000], [], {"WARC-Truncated": "length"}),
+        ("https://e.com/empty", b"", [], {}),
+        ("https://e.com/blank", b" \r\n\t ", [], {}),
+    ]
+    noisy = gzip.compress(b"<html><head><title>Noisy</title></head><body><p>%s</p>" % random.Random(1).randbytes(60_000).hex().encode())
+    broken = noisy[:40_000] + bytes(100) + noisy[40_100:]  # readable for two 16 kB blocks, then not
+    items.append(("https://e.com/broken", broken, [("Content-Encoding", "gzip")], {}))
+    path = tmp_path / "encoded.warc.gz"
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        for url, body, http_headers, warc_headers in items:
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html"), *http_headers], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
+                                                          warc_headers_dict=warc_headers))
+    recs = {r.url.rsplit("/", 1)[1]: r for r in _records(path)}
+    assert len(recs) == len(items) == 12
+    for name in ("gzip", "x-gzip", "deflate", "br", "chunked"):
+        assert recs[name].error is None and recs[name].page.title == "Encoded" and not recs[name].page.notes, name
+    assert recs["zstd"].error == "the body is zstd-encoded (Content-Encoding), which the reader cannot decode"
+    assert "gzip-encoded body decodes to nothing" in recs["corrupt"].error
+    assert recs["cut-gzip"].page.title == "Cut" and recs["cut-gzip"].page.notes == [
+        "the gzip-encoded body ends before its compressed data does: only its start was scored"]
+    assert recs["cut"].page.title == "Cut" and recs["cut"].page.notes == [
+        "the crawler cut the payload short (WARC-Truncated: length)"]
+    assert recs["broken"].error.startswith("cannot decode the gzip-encoded body: Error -3")
+    assert recs["empty"].error == "nothing to score: the response's body is empty"
+    assert recs["blank"].error == "nothing to score: the response's body is only whitespace"
+    assert capsys.readouterr().err == ""  # warcio's complaints about bad compressed data became errors
+
+
+def test_blank_inputs_are_errors_not_pages(tmp_path):
+    blank = tmp_path / "blank.html"
+    blank.write_text("  \n\n  ")
+    lines = tmp_path / "in.jsonl"
+    lines.write_text("\n".join(json.dumps(row) for row in [
+        {"id": "empty", "html": ""}, {"id": "spaces", "text": " \n "},
+        {"id": "fallback", "html": "", "text": "Title\nThe text of the page."}]))
+    f, empty, spaces, fallback = _records(blank, lines)
+    assert f.error == "nothing to score: the file holds only whitespace"
+    assert empty.error == spaces.error == "nothing to score: the line's 'html' or 'text' is empty or only whitespace"
+    assert fallback.error is None and fallback.page.title == "Title"  # a blank html gives way to the text
 
 
 def test_a_huge_page_is_read_up_to_the_cap_and_says_how_much_was_there(tmp_path):
