@@ -28,8 +28,8 @@ from datetime import date, datetime
 from itertools import islice
 
 from spamdetect.model import TrustModel
-from spamdetect.page import Page
-from spamdetect.readers import Record, is_blank, parse_date
+from spamdetect.page import Page, is_blank
+from spamdetect.readers import Record, parse_date
 
 FIELDS = ("id", "url", "trust", "label", "reasons", "error")
 

@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from spamdetect import signals
 from spamdetect.signals import page_features
-from spamdetect.page import Page
+from spamdetect.page import Page, is_blank
 from spamdetect.pools import pool_context
 
 
@@ -25,7 +25,7 @@ def _present(value) -> bool:
         return False
     if isinstance(value, float) and math.isnan(value):
         return False
-    return not (isinstance(value, (str, bytes)) and len(value) == 0)
+    return not (isinstance(value, (str, bytes)) and is_blank(value))
 
 
 def page_from_row(row: dict) -> Page:

@@ -70,6 +70,11 @@ class LinkBlock:
     numbered: bool = False
 
 
+def is_blank(data: str | bytes) -> bool:
+    """Nothing, or nothing but whitespace: no page to score."""
+    return not data[:256].strip() and not data.strip()  # the prefix settles nearly every page cheaply
+
+
 def normalize_space(s: str) -> str:
     """Collapse all whitespace (including nbsp and zero-width) to single spaces."""
     return _WS.sub(" ", s).strip()

@@ -38,7 +38,7 @@ from dateutil import parser as dateparser
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader
 
-from spamdetect.page import MAX_HTML_BYTES, Page
+from spamdetect.page import MAX_HTML_BYTES, Page, is_blank
 
 HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
 WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz")
@@ -366,11 +366,6 @@ def _load_file(raw: RawRecord) -> Record:
 _MAGIC = ((b"\x89PNG", "PNG image"), (b"GIF8", "GIF image"), (b"\xff\xd8\xff", "JPEG image"),
           (b"%PDF", "PDF document"), (b"PK\x03\x04", "ZIP archive"), (b"\x1f\x8b", "gzip data"),
           (b"RIFF", "RIFF media"))
-
-
-def is_blank(data: str | bytes) -> bool:
-    """Nothing, or nothing but whitespace: no page to score."""
-    return not data[:256].strip() and not data.strip()  # the prefix settles nearly every page cheaply
 
 
 def _binary(data: bytes) -> str | None:
