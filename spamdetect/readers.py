@@ -407,8 +407,7 @@ def _describe(exc: BaseException) -> str:
 # ----- WARC / WET -------------------------------------------------------------------------
 
 def _content_type(record) -> str:
-    ctype = (record.http_headers.get_header("Content-Type") or "") if record.http_headers else ""
-    return ctype.split(";")[0].strip().lower()
+    return _mime(record.http_headers.get_header("Content-Type") if record.http_headers else None)
 
 
 def _read_body(record) -> tuple[bytes, int, str | None, str | None]:
@@ -468,8 +467,25 @@ def _unsuccessful(record) -> bool:
     return bool(code) and len(code) == 3 and code.isdigit() and code[0] != "2"
 
 
+def _may_be_page(record) -> bool:
+    """A WARC record that holds a page: an HTML response with a 2xx status (or no content type: the
+    body decides), an HTML resource record (a file archived as it is, e.g. by warcit), a WET
+    conversion record (extracted text)."""
+    if record.rec_type == "response":
+        return _content_type(record) in ("", *_HTML_TYPES) and not _unsuccessful(record)
+    if record.rec_type == "resource":
+        return _mime(record.content_type) in _HTML_TYPES
+    return record.rec_type == "conversion"
+
+
+def _mime(content_type: str | None) -> str:
+    return (content_type or "").split(";")[0].strip().lower()
+
+
 def _not_page_kind(record) -> str:
     """How a WARC record that is not a page is counted: its type, a response's status or content type."""
+    if record.rec_type == "resource":
+        return f"WARC resource {_mime(record.content_type) or '(no content type)'}"
     if record.rec_type != "response":
         return f"WARC {record.rec_type or 'untyped'}"
     if _unsuccessful(record):
@@ -484,7 +500,7 @@ def _looks_html(record, body_start: bytes) -> bool:
 
 
 def read_warc_stream(stream: BinaryIO, src: str) -> Iterator[Record]:
-    """Pages of a WARC/WET stream: HTML ``response`` records and ``conversion`` (text) records."""
+    """Pages of a WARC/WET stream: HTML ``response`` and ``resource`` records, ``conversion`` (text) records."""
     for raw in _warc_raw(stream, src):
         yield raw.load()
 
@@ -515,8 +531,7 @@ def _warc_raw(stream: BinaryIO, src: str, passed_over: Counter[str] | None = Non
             yield from checked(pending)
             pending = None
             rtype = record.rec_type
-            not_page = rtype not in ("response", "conversion") or (
-                rtype == "response" and (_content_type(record) not in ("", *_HTML_TYPES) or _unsuccessful(record)))
+            not_page = not _may_be_page(record)
             body, size, failure, note = b"", 0, None, None
             if not not_page:
                 body, size, failure, note = _read_body(record)
@@ -537,7 +552,7 @@ def _warc_raw(stream: BinaryIO, src: str, passed_over: Counter[str] | None = Non
                 http = record.http_headers
                 pending = RawRecord("warc", rid, src, data=body, url=url,
                                     date=record.rec_headers.get_header("WARC-Date"),
-                                    content_type=http.get_header("Content-Type") if http else None,
+                                    content_type=http.get_header("Content-Type") if http else record.content_type,
                                     text=rtype == "conversion", full_size=size if size > len(body) else None,
                                     note=note)
         yield from checked(pending)

@@ -135,19 +135,24 @@ def test_warc_skips_non_pages_keeps_html_and_detects_a_wrong_http_charset(tmp_pa
         ("response", "https://e.com/old", HTML.format(t="Moved").encode(), "text/html", "301 Moved Permanently"),
         ("response", "https://e.com/gone", HTML.format(t="Not found").encode(), "text/html", "404 Not Found"),
         ("response", "https://e.com/odd", HTML.format(t="Odd status").encode(), "text/html", "2OO OK"),
+        ("resource", "file:///site/archived.html", HTML.format(t="Archived").encode(), "text/html; charset=utf-8"),
+        ("resource", "urn:pageinfo:https://e.com/page", b'{"pages": []}', "application/json"),
         ("response", "https://e.com/latin", latin, "text/html; charset=utf-8"),  # header lies
     ], gz=False)
     recs = _records(path)
     assert [r.page.url for r in recs] == ["https://e.com/page", "https://e.com/bare", "https://e.com/odd",
-                                          "https://e.com/latin"]  # an unreadable status keeps the page
+                                          "file:///site/archived.html", "https://e.com/latin"]
     assert recs[0].page.title == "Hello" and recs[1].page.title == "No type"
-    assert any("charset" in n for n in recs[3].page.notes)
-    assert recs[3].page.title == "Grüße aus Köln"
+    assert recs[2].page.title == "Odd status"  # an unreadable status keeps the page
+    assert recs[3].page.title == "Archived"  # an HTML file archived as a resource record is a page
+    assert any("charset" in n for n in recs[4].page.notes)
+    assert recs[4].page.title == "Grüße aus Köln"
     reader = InputReader([str(path)])
-    assert len(list(reader)) == 4
+    assert len(list(reader)) == 5
     assert reader.passed_over == {"WARC warcinfo": 1, "WARC response image/png": 1, "WARC metadata": 1,
                                   "WARC response (no content type, not HTML)": 1,
-                                  "WARC response status 301": 1, "WARC response status 404": 1}
+                                  "WARC response status 301": 1, "WARC response status 404": 1,
+                                  "WARC resource application/json": 1}
 
 
 # ----- JSONL ----------------------------------------------------------------------------------
