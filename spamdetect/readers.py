@@ -23,6 +23,7 @@ import contextlib
 import gzip
 import io
 import json
+import logging
 import re
 import sys
 import zlib
@@ -456,6 +457,10 @@ class _Brotli:
         return self._decompressor.is_finished()
 
 
+# warcio logs a WARC-Target-URI with spaces as it percent-encodes them; with no logging configured
+# Python prints that on stderr, once per such record, between the progress bar and the summary.
+# Applications that configure logging still get it.
+logging.getLogger("warcio").addHandler(logging.NullHandler())
 BufferedReader.DECOMPRESSORS["br"] = _Brotli
 BufferedReader.DECOMPRESSORS.setdefault("x-gzip", BufferedReader.DECOMPRESSORS["gzip"])  # HTTP's old name for gzip
 

@@ -59,7 +59,8 @@ def bad_inputs(tmp_path_factory) -> Path:
         json.dumps({"id": "nohtml", "url": "https://b.com/"}),
     ]) + "\n")
     pages = [(f"https://e.com/{i}", _page(f"Page {i}").encode(), "text/html; charset=utf-8") for i in range(5)]
-    _warc(d / "served.warc.gz", [pages[0], ("https://e.com/logo", PNG, "text/html"), pages[1]])
+    spaced = ("https://e.com/news story", *pages[0][1:])  # warcio logs the space it percent-encodes
+    _warc(d / "served.warc.gz", [spaced, ("https://e.com/logo", PNG, "text/html"), pages[1]])
     _warc(d / "cut.warc.gz", pages)
     data = (d / "cut.warc.gz").read_bytes()
     (d / "cut.warc.gz").write_bytes(data[: int(len(data) * 0.7)])  # cut inside the 4th of 5 gzip members
@@ -114,6 +115,7 @@ def test_bad_records_inside_jsonl_and_warc_files_get_errors_and_the_rest_is_scor
     assert "neither" in r["nohtml"]["error"]
     served = [v for k, v in r.items() if k.startswith("served.warc.gz:")]
     assert [x["error"] is None for x in served] == [True, False, True] and "PNG" in served[1]["error"]
+    assert served[0]["url"] == "https://e.com/news%20story"
     cut = [v for k, v in r.items() if k.startswith("cut.warc.gz:")]
     assert [x["error"] is None for x in cut] == [True, True, True, False] and "truncated" in cut[-1]["error"]
     lies = [v for k, v in r.items() if k.startswith("lies.warc:")]
