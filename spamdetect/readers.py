@@ -42,7 +42,7 @@ from warcio.bufferedreaders import BufferedReader
 from spamdetect.page import MAX_HTML_BYTES, Page, is_blank
 
 HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
-WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz")
+WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc", ".arc.gz")  # ARC: the Internet Archive's older format
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
 TEXT_SUFFIXES = (".txt",)
 ALL_SUFFIXES = HTML_SUFFIXES + WARC_SUFFIXES + JSONL_SUFFIXES + TEXT_SUFFIXES
@@ -519,7 +519,7 @@ class _ArchiveIterator(ArchiveIterator):
 def _warc_raw(stream: BinaryIO, src: str, passed_over: Counter[str] | None = None) -> Iterator[RawRecord]:
     """Raw records of the pages in a WARC/WET stream; what is not a page is counted in ``passed_over``."""
     passed_over = Counter() if passed_over is None else passed_over
-    it = _ArchiveIterator(stream)
+    it = _ArchiveIterator(stream, arc2warc=True)  # ARC records read as WARC ones (Target-URI, Date)
     offset, end = 0, 0
     pending: RawRecord | None = None  # held back until warcio has checked what follows it
 

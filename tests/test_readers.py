@@ -299,6 +299,21 @@ def test_encoded_bodies_are_decoded_and_undecodable_cut_or_empty_ones_say_so(tmp
     assert capsys.readouterr().err == ""  # warcio's complaints about bad compressed data became errors
 
 
+def test_arc_files_the_internet_archives_older_format_are_read_like_warcs(tmp_path):
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + HTML.format(t="From an ARC").encode()
+    header = b"1 0 Internet Archive\nURL IP-address Archive-date Content-type Archive-length\n"
+    records = [b"filedesc://old.arc 0.0.0.0 20090101000000 text/plain %d\n%s\n" % (len(header), header),
+               b"http://e.com/story 1.2.3.4 20090102030405 text/html %d\n%s\n" % (len(http), http)]
+    (tmp_path / "old.arc").write_bytes(b"".join(records))
+    (tmp_path / "old.arc.gz").write_bytes(b"".join(map(gzip.compress, records)))  # a gzip member per record
+    reader = InputReader([str(tmp_path / "old.arc"), str(tmp_path / "old.arc.gz")])
+    recs = [raw.load() for raw in reader]
+    assert [r.page.title for r in recs] == ["From an ARC"] * 2
+    assert all(r.url == "http://e.com/story" and r.page.crawl_date == datetime(2009, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+               for r in recs)
+    assert reader.passed_over == {"WARC warcinfo": 2}  # the file header record, as warcio converts it
+
+
 def test_blank_inputs_are_errors_not_pages(tmp_path):
     blank = tmp_path / "blank.html"
     blank.write_text("  \n\n  ")
