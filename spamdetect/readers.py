@@ -5,8 +5,10 @@ Every input yields records; one that cannot be read yields a ``Record`` with ``e
 records that are not pages (requests, metadata, images, PDFs, redirects and error responses) are
 not inputs: they are passed over and counted (``InputReader.passed_over``), so a run can say what
 it left out. A truncated file yields an error record for the part that was lost, then the reader
-moves on to the next file. WARC bodies are de-chunked and decoded from their Content-Encoding
-(gzip, deflate, br); one that cannot be decoded, or holds nothing but whitespace, is an error record.
+moves on to the next file. A .warc.gz gzipped as a whole instead of per record is read as one
+stream (its record ids then count uncompressed bytes). WARC bodies are de-chunked and decoded
+from their Content-Encoding (gzip, deflate, br); one that cannot be decoded, or holds nothing but
+whitespace, is an error record.
 
 Reading is split in two so that bulk scoring keeps the main process cheap: ``InputReader``
 yields ``RawRecord``s (the bytes as read plus a few header fields: no decoding, no parsing,
@@ -295,7 +297,10 @@ class InputReader:
             try:
                 with path.open("rb") as fh:
                     self._fh = fh
-                    if source.kind == "warc":
+                    if source.kind == "warc" and _one_gzip_stream(fh):
+                        with gzip.GzipFile(fileobj=fh, mode="rb") as gz:  # offsets count uncompressed bytes
+                            yield from _warc_raw(gz, src, self.passed_over)
+                    elif source.kind == "warc":
                         yield from _warc_raw(fh, src, self.passed_over)
                     elif src.lower().endswith(".gz"):
                         with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
@@ -304,6 +309,23 @@ class InputReader:
                         yield from _jsonl_raw(fh, src)
             except (OSError, EOFError, zlib.error) as exc:  # unreadable, or gzip cut before any record
                 yield _error(src, src, f"cannot read {src}: {_describe(exc)}")
+
+
+def _one_gzip_stream(fh: BinaryIO) -> bool:
+    """A WARC gzipped as one stream (what ``gzip crawl.warc`` makes) rather than as a gzip member per
+    record, which is how warcio finds records in a .warc.gz: read the first member, then rewind."""
+    try:
+        if fh.read(2) != b"\x1f\x8b":
+            return False
+        fh.seek(0)
+        member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        while not member.eof and (chunk := fh.read(1 << 20)):
+            member.decompress(chunk)  # the output is not needed, only where the member ends
+        return not member.unused_data and not fh.read(1)  # the first member reaches the end (cut or not)
+    except zlib.error:
+        return False  # the usual reader says what is wrong with it
+    finally:
+        fh.seek(0)
 
 
 def _size(path: Path) -> int:

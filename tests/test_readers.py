@@ -314,6 +314,21 @@ def test_arc_files_the_internet_archives_older_format_are_read_like_warcs(tmp_pa
     assert reader.passed_over == {"WARC warcinfo": 2}  # the file header record, as warcio converts it
 
 
+def test_a_warc_gzipped_as_a_whole_is_read_as_one_stream(tmp_path):
+    plain = tmp_path / "crawl.warc"
+    noise = [random.Random(i).randbytes(3000).hex().encode() for i in range(5)]  # so a cut lands mid-file
+    _write_warc(plain, [("response", f"https://e.com/{i}", HTML.format(t=f"Page {i}").encode() + noise[i], "text/html")
+                        for i in range(5)], gz=False)
+    whole = gzip.compress(plain.read_bytes())  # what `gzip crawl.warc` makes: one member, not one per record
+    (tmp_path / "whole.warc.gz").write_bytes(whole)
+    (tmp_path / "cut.warc.gz").write_bytes(whole[: len(whole) * 6 // 10])
+    expected = [(r.id.rsplit(":", 1)[1], r.page.title) for r in _records(plain)]
+    assert [(r.id.rsplit(":", 1)[1], r.page.title) for r in _records(tmp_path / "whole.warc.gz")] == expected
+    cut = _records(tmp_path / "cut.warc.gz")
+    assert 1 <= len(cut) - 1 < 5 and all(r.error is None for r in cut[:-1]) and "truncated" in cut[-1].error
+    assert [r.page.title for r in cut[:-1]] == [t for _, t in expected[: len(cut) - 1]]
+
+
 def test_blank_inputs_are_errors_not_pages(tmp_path):
     blank = tmp_path / "blank.html"
     blank.write_text("  \n\n  ")
