@@ -88,9 +88,10 @@ class Summary:
         """'; not pages, passed over: 3 WARC request, ...', largest kinds first; '' for none."""
         if not self.passed_over:
             return ""
-        kinds = [f"{n:,} {kind}" for kind, n in self.passed_over.most_common(most)]
+        top = self.passed_over.most_common(most)
+        kinds = [f"{n:,} {kind}" for kind, n in top]
         if len(self.passed_over) > most:
-            kinds.append(f"{sum(n for _, n in self.passed_over.most_common()[most:]):,} of other kinds")
+            kinds.append(f"{self.passed_over.total() - sum(n for _, n in top):,} of other kinds")
         return f"; not pages, passed over: {', '.join(kinds)}"
 
 

@@ -429,14 +429,19 @@ def _describe(exc: BaseException) -> str:
 
 # ----- WARC / WET -------------------------------------------------------------------------
 
+def _http_header(record, name: str) -> str:
+    """An HTTP header of a WARC record, '' when absent (or the record has no HTTP headers)."""
+    return (record.http_headers.get_header(name) or "") if record.http_headers else ""
+
+
 def _content_type(record) -> str:
-    return _mime(record.http_headers.get_header("Content-Type") if record.http_headers else None)
+    return _mime(_http_header(record, "Content-Type"))
 
 
 def _read_body(record) -> tuple[bytes, int, str | None, str | None]:
     """A page record's body, decoded from its Content-Encoding and de-chunked, as ``_read_counting``
     returns it, plus why it could not be read and a note when it is incomplete (else None)."""
-    encoding = ((record.http_headers.get_header("Content-Encoding") or "") if record.http_headers else "").strip().lower()
+    encoding = _http_header(record, "Content-Encoding").strip().lower()
     if encoding in ("", "identity"):
         encoding = ""
     elif encoding not in BufferedReader.get_supported_decompressors():
@@ -494,30 +499,23 @@ def _unsuccessful(record) -> bool:
     return bool(code) and len(code) == 3 and code.isdigit() and code[0] != "2"
 
 
-def _may_be_page(record) -> bool:
-    """A WARC record that holds a page: an HTML response with a 2xx status (or no content type: the
-    body decides), an HTML resource record (a file archived as it is, e.g. by warcit), a WET
-    conversion record (extracted text)."""
-    if record.rec_type == "response":
-        return _content_type(record) in ("", *_HTML_TYPES) and not _unsuccessful(record)
-    if record.rec_type == "resource":
-        return _mime(record.content_type) in _HTML_TYPES
-    return record.rec_type == "conversion"
-
-
 def _mime(content_type: str | None) -> str:
     return (content_type or "").split(";")[0].strip().lower()
 
 
-def _not_page_kind(record) -> str:
-    """How a WARC record that is not a page is counted: its type, a response's status or content type."""
+def _not_a_page(record) -> str | None:
+    """How a WARC record that holds no page is counted in ``passed_over``, or None for one that may
+    hold a page: an HTML response with a 2xx status (or with no content type: its body decides), an
+    HTML resource record (a file archived as it is, e.g. by warcit), a WET conversion record."""
+    if record.rec_type == "response":
+        if _unsuccessful(record):
+            return f"WARC response status {record.http_headers.get_statuscode()}"
+        ctype = _content_type(record)
+        return None if ctype in ("", *_HTML_TYPES) else f"WARC response {ctype}"
     if record.rec_type == "resource":
-        return f"WARC resource {_mime(record.content_type) or '(no content type)'}"
-    if record.rec_type != "response":
-        return f"WARC {record.rec_type or 'untyped'}"
-    if _unsuccessful(record):
-        return f"WARC response status {record.http_headers.get_statuscode()}"
-    return f"WARC response {_content_type(record) or '(no content type, not HTML)'}"
+        ctype = _mime(record.content_type)
+        return None if ctype in _HTML_TYPES else f"WARC resource {ctype or '(no content type)'}"
+    return None if record.rec_type == "conversion" else f"WARC {record.rec_type or 'untyped'}"
 
 
 def _looks_html(record, body_start: bytes) -> bool:
@@ -558,9 +556,9 @@ def _warc_raw(stream: BinaryIO, src: str, passed_over: Counter[str] | None = Non
             yield from checked(pending)
             pending = None
             rtype = record.rec_type
-            not_page = not _may_be_page(record)
+            not_page = _not_a_page(record)
             body, size, failure, note = b"", 0, None, None
-            if not not_page:
+            if not_page is None:
                 body, size, failure, note = _read_body(record)
             # get_record_offset() reads the record to its end, so it comes after the body
             offset = it.get_record_offset()
@@ -573,7 +571,7 @@ def _warc_raw(stream: BinaryIO, src: str, passed_over: Counter[str] | None = Non
                 yield _error(rid, src, failure, url)
             elif not_page or (rtype == "response" and not _content_type(record)
                               and not _looks_html(record, body[:512])):
-                passed_over[_not_page_kind(record)] += 1
+                passed_over[not_page or "WARC response (no content type, not HTML)"] += 1
                 continue
             else:
                 http = record.http_headers
