@@ -43,9 +43,9 @@ from warcio.bufferedreaders import BufferedReader
 
 from spamdetect.page import MAX_HTML_BYTES, Page, is_blank
 
-HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml", ".html.gz", ".htm.gz")
 WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc", ".arc.gz")  # ARC: the Internet Archive's older format
-JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")  # ndjson: the same format
 TEXT_SUFFIXES = (".txt",)
 ALL_SUFFIXES = HTML_SUFFIXES + WARC_SUFFIXES + JSONL_SUFFIXES + TEXT_SUFFIXES
 
@@ -681,13 +681,26 @@ def _jsonl_raw(stream: BinaryIO, src: str) -> Iterator[RawRecord]:
 
 
 def _jsonl_record(line: bytes, default_id: str, src: str) -> Record:
+    notes = []
     try:
-        row = json.loads(line)
+        try:
+            row = json.loads(line)
+        except UnicodeDecodeError:  # JSON is UTF-8; a writer that copied raw bytes into a string
+            text = line.decode("utf-8", "replace")
+            notes.append("the line is not valid UTF-8: undecodable bytes were replaced by U+FFFD")
+            row = json.loads(text)
     except ValueError as exc:
         return Record(default_id, None, f"bad JSON: {exc}", src)
     if not isinstance(row, dict):
         return Record(default_id, None, f"expected a JSON object, got {type(row).__name__}", src)
-    rid = str(row["id"]) if row.get("id") not in (None, "") else default_id
+    rid = row.get("id")
+    if rid in (None, ""):
+        rid = default_id
+    elif isinstance(rid, (str, int, float)) and not isinstance(rid, bool):
+        rid = str(rid)
+    else:  # str() of a list or an object is no id a user can look up
+        return Record(default_id, None, f"'id' must be a string or a number, got {type(rid).__name__}", src,
+                      url if isinstance(url := row.get("url"), str) else None)
     html, text, url = row.get("html"), row.get("text"), row.get("url")
     if not isinstance(html, str) and not isinstance(text, str):
         return Record(rid, None, "line has neither an 'html' nor a 'text' string", src,
@@ -704,5 +717,6 @@ def _jsonl_record(line: bytes, default_id: str, src: str) -> Record:
     else:
         page = Page.from_text(text, url=url, crawl_date=crawl_date, id=rid)
     if raw_date and crawl_date is None:
-        page.notes.append(f"unparseable crawl_date {raw_date!r}")
+        notes.append(f"unparseable crawl_date {raw_date!r}")
+    page.notes.extend(notes)
     return Record(rid, page, None, src)

@@ -183,6 +183,22 @@ def test_jsonl_bad_lines_become_error_records_and_good_lines_pages(tmp_path):
     assert recs[5].page.crawl_date is None and any("crawl_date" in n for n in recs[5].page.notes)
 
 
+def test_jsonl_ids_must_be_scalars_and_lines_of_invalid_utf8_are_scored_with_a_note(tmp_path):
+    page = "<p>" + "A sentence of the story. " * 10 + "</p>"
+    lines = [json.dumps({"id": {"nested": 1}, "url": "https://a.com/1", "html": page}).encode(),
+             json.dumps({"id": 7, "html": page}).encode(),
+             json.dumps({"id": True, "html": page}).encode(),
+             b'{"url": "https://a.com/4", "html": "<p>caf\xe9 \xff ' + b"word " * 20 + b'</p>"}']
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    recs = _records(path)
+    assert [r.id for r in recs] == [f"{path}:1", "7", f"{path}:3", f"{path}:4"]  # not "{'nested': 1}" or "True"
+    assert recs[0].error == "'id' must be a string or a number, got dict" and recs[0].url == "https://a.com/1"
+    assert "got bool" in recs[2].error and recs[1].error is None
+    assert recs[3].error is None and recs[3].url == "https://a.com/4" and "caf\ufffd" in recs[3].page.text
+    assert recs[3].page.notes == ["the line is not valid UTF-8: undecodable bytes were replaced by U+FFFD"]
+
+
 def test_truncated_jsonl_gz_keeps_read_lines_then_reports_the_cut(tmp_path):
     lines = [json.dumps({"id": f"r{i}", "text": f"Page {i}\n" + "word " * 200}) for i in range(200)]
     data = gzip.compress("\n".join(lines).encode())
@@ -208,10 +224,13 @@ def test_directory_is_read_recursively_in_sorted_order_with_known_suffixes_only(
     (tmp_path / "a.htm").write_text(HTML.format(t="A"), encoding="utf-8")
     (tmp_path / "c.html.gz").write_bytes(gzip.compress(HTML.format(t="C").encode()))
     (tmp_path / "d.txt").write_text("Dump title\nSome text.", encoding="utf-8")
+    (tmp_path / "e.xhtml").write_text(HTML.format(t="E"), encoding="utf-8")
+    (tmp_path / "f.shtml").write_text(HTML.format(t="F"), encoding="utf-8")
+    (tmp_path / "g.ndjson").write_text(json.dumps({"id": "g1", "html": HTML.format(t="G")}) + "\n", encoding="utf-8")
     (tmp_path / "notes.md").write_text("# not an input", encoding="utf-8")
     recs = _records(tmp_path)
-    assert [Path(r.id).name for r in recs] == ["a.htm", "z.html", "c.html.gz", "d.txt"]
-    assert [r.page.title for r in recs] == ["A", "Z", "C", "Dump title"]
+    assert [Path(r.id).name for r in recs] == ["a.htm", "z.html", "c.html.gz", "d.txt", "e.xhtml", "f.shtml", "g1"]
+    assert [r.page.title for r in recs] == ["A", "Z", "C", "Dump title", "E", "F", "G"]
     assert not recs[3].page.is_html
     assert InputReader([str(tmp_path)]).passed_over == {"other files in directories": 1}
 
