@@ -8,6 +8,18 @@ import os
 import sys
 
 
+def _at_least(minimum: int):
+    """An argparse type: an integer of at least ``minimum`` (a negative worker count is a typo, not "all")."""
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, got {value}")
+        return value
+
+    parse.__name__ = "integer"  # argparse names the type in its "invalid integer value" message
+    return parse
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
     if args.engine == "spark":
         from spamdetect.spark_engine import cli_main
@@ -80,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("inputs", nargs="+")
     score.add_argument("-o", "--output", required=True, help="output file ('-' = stdout JSONL)")
     score.add_argument("--format", choices=["jsonl", "csv", "parquet"], help="default: from the output suffix")
-    score.add_argument("--workers", type=int, default=None,
+    score.add_argument("--workers", type=_at_least(0), default=None,
                        help="worker processes (default: all cores; 0 = score in this process)")
     score.add_argument("--resume", action="store_true",
                        help="continue a run that was stopped or killed: same inputs, same output; "
@@ -94,15 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--engine", choices=["local", "spark"], default="local",
                        help="local: worker processes on this machine; spark: Apache Spark (Parquet output)")
     score.add_argument("--spark-master", default=None, help="Spark master URL (default: local[*] or spark-submit's)")
-    score.add_argument("--files-per-job", type=int, default=None,
+    score.add_argument("--files-per-job", type=_at_least(1), default=None,
                        help="spark: input files per committed Spark job (default: 2 x the cluster's cores)")
     score.set_defaults(func=_cmd_score)
 
     train = sub.add_parser("train", help="build the labeled corpus, train, evaluate, record the run in MLflow")
     train.add_argument("--corpus", default=None, help="shared corpus folder (default: $SPAMDETECT_CORPUS or ../shared/corpus)")
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--limit", type=int, default=None, help="use only the first N real pages (quick runs)")
-    train.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    train.add_argument("--limit", type=_at_least(1), default=None, help="use only the first N real pages (quick runs)")
+    train.add_argument("--workers", type=_at_least(1), default=os.cpu_count() or 1)
     train.add_argument("--domain-lists", action="store_true", help="include public domain-list lookups as features")
     train.add_argument("--holdout-families", action="store_true",
                        help="also measure AUC on each farm family when it is held out of training")
@@ -148,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "else the shipped model)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5001)
-    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    serve.add_argument("--workers", type=_at_least(1), default=1, help="uvicorn worker processes (default 1)")
     serve.add_argument("--timeout", type=int, default=None,
                        help="seconds before a request is answered 504 (MLflow's default: 60)")
     serve.set_defaults(func=_cmd_serve)
@@ -206,8 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "instead of the corpus test split")
     promote.add_argument("--corpus", default=None, help="shared corpus folder (default: as for train)")
     promote.add_argument("--seed", type=int, default=0, help="corpus split seed (must match the candidate's training)")
-    promote.add_argument("--limit", type=int, default=None, help="corpus built from the first N real pages (quick)")
-    promote.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    promote.add_argument("--limit", type=_at_least(1), default=None, help="corpus built from the first N real pages (quick)")
+    promote.add_argument("--workers", type=_at_least(1), default=os.cpu_count() or 1)
     promote.add_argument("--dry-run", action="store_true", help="compare and log, but do not register or move the alias")
     promote.set_defaults(func=_cmd_promote)
     return parser

@@ -26,6 +26,7 @@ import gzip
 import io
 import json
 import logging
+import os
 import re
 import sys
 import zlib
@@ -50,6 +51,7 @@ TEXT_SUFFIXES = (".txt",)
 ALL_SUFFIXES = HTML_SUFFIXES + WARC_SUFFIXES + JSONL_SUFFIXES + TEXT_SUFFIXES
 
 OTHER_FILES = "other files in directories"  # how InputReader.passed_over counts them
+RUN_OUTPUT = "this run's output file"  # found in an input directory
 MAX_LINE_BYTES = 64 * 1024 * 1024  # a JSONL line longer than this is an error record, not a memory spike
 _CHUNK = 1 << 20
 
@@ -250,7 +252,7 @@ class InputReader:
     what was read but is not a page.
     """
 
-    def __init__(self, paths: Iterable[str]) -> None:
+    def __init__(self, paths: Iterable[str], *, output: str | None = None) -> None:
         self.sources: list[_Source] = []
         self.passed_over: Counter[str] = Counter()
         for arg in paths:
@@ -259,6 +261,11 @@ class InputReader:
                 continue
             path = Path(arg)
             files = input_files(path, self.passed_over) if path.is_dir() else [path]
+            if output is not None and path.is_dir():  # an output kept next to its inputs is not one of them
+                own = [p for p in files if p.name == Path(output).name and same_file(p, output)]
+                if own:
+                    files = [p for p in files if p not in own]
+                    self.passed_over[RUN_OUTPUT] += len(own)
             self.sources.extend(_Source(arg, p, _kind(p), _size(p)) for p in files)
         self.total_bytes: int | None = (None if any(s.path is None for s in self.sources)
                                         else sum(s.size for s in self.sources))
@@ -343,6 +350,14 @@ def input_files(directory: Path, passed_over: Counter[str]) -> list[Path]:
     if len(found) > len(files):
         passed_over[OTHER_FILES] += len(found) - len(files)
     return files
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether ``a`` and ``b`` are one existing file (through links and relative paths)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # either does not exist
+        return False
 
 
 def read_inputs(paths: Iterable[str]) -> Iterator[Record]:

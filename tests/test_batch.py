@@ -167,6 +167,21 @@ def test_resume_refuses_an_output_written_from_other_inputs(tmp_path, capsys):
     assert status == 2 and "inputs differ" in err and out.read_text().count("\n") == 1
 
 
+def test_an_output_that_is_also_an_input_is_refused_and_one_inside_an_input_directory_is_not_read(tmp_path, capsys):
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"id": "a", "html": _page("A")}) + "\n")
+    # --overwrite would truncate the input before reading it: the run stops first, the input intact
+    status, err = _cli(capsys, str(inp), "-o", str(tmp_path / "." / "in.jsonl"), "--workers", "0", "--overwrite")
+    assert status == 2 and "is an input as well as the output" in err and json.loads(inp.read_text())["id"] == "a"
+    # a JSONL output kept in the directory being scored: resumed or overwritten, it is never read as input
+    out = tmp_path / "scores.jsonl"
+    assert _cli(capsys, str(tmp_path), "-o", str(out), "--workers", "0")[0] == 0
+    status, err = _cli(capsys, str(tmp_path), "-o", str(out), "--workers", "0", "--resume")
+    assert status == 0 and "scored 0 pages" in err and "passed over: 1 this run's output file" in err
+    assert _cli(capsys, str(tmp_path), "-o", str(out), "--workers", "0", "--overwrite")[0] == 0
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["a"]
+
+
 # ----- a worker that dies -----------------------------------------------------------------------
 
 class CrashingScorer:

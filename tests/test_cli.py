@@ -129,3 +129,14 @@ def test_parallel_scoring_after_in_process_scoring_does_not_hang(tmp_path):
     two = score_to_file([str(SAMPLE)], str(tmp_path / "w2.jsonl"), workers=2, progress=False)
     assert one.pages == two.pages == 8
     assert read_jsonl(tmp_path / "w1.jsonl") == read_jsonl(tmp_path / "w2.jsonl")
+
+
+@pytest.mark.parametrize("args", [["score", "in.html", "-o", "out.jsonl", "--workers", "-1"],
+                                  ["score", "in.html", "-o", "out.parquet", "--engine", "spark", "--files-per-job", "0"],
+                                  ["train", "--workers", "0"]])
+def test_impossible_counts_are_refused_by_the_parser(args, capsys):
+    from spamdetect.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 2 and "or more, got" in capsys.readouterr().err
