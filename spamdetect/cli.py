@@ -136,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "reasons added. Records that cannot be scored (bad JSON, neither html nor text) are rejected "
                     "with an 'error' field: a spam filter must not pass what it could not check. The summary on "
                     "stderr gives in = kept + rejected. Exit status: 0; 141 when the reader of stdout goes away "
-                    "(e.g. | head); 143 after SIGTERM (the batch in progress is finished and flushed first).")
+                    "(e.g. | head); 143 after SIGTERM (the batch in progress is finished and flushed first); 2 when it "
+                    "cannot start (an output that is also an input, an unwritable --rejected FILE, no model).")
     filt.add_argument("inputs", nargs="*", help="JSONL files, .gz allowed ('-' or nothing = stdin)")
     filt.add_argument("--threshold", type=float, default=None,
                       help="reject when P(farm) >= T, i.e. trust <= 1-T (default: the model's own threshold)")

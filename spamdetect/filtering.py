@@ -28,6 +28,9 @@ finishes the batch in progress, writes and flushes it, and exits 143 (130 for SI
 case what was written is a prefix of the input: each input record up to the last one decided
 is in exactly one output, and none after it. The summary line on stderr gives the accounting:
 ``in = kept + rejected`` (rejected = farms + errors).
+
+It refuses to start (exit 2, nothing read) when an output is also an input: ``--rejected`` naming
+an input file would empty it, and stdout appended to an input (``>> in.jsonl``) would be read back.
 """
 
 from __future__ import annotations
@@ -37,12 +40,16 @@ import gzip
 import io
 import json
 import queue
+import os
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
+
+from spamdetect.readers import same_file
 
 ADDED = ("trust", "label", "reasons")
 EXIT_SIGPIPE, EXIT_SIGTERM, EXIT_SIGINT = 128 + 13, 128 + 15, 128 + 2
@@ -226,10 +233,19 @@ def cli_main(args: argparse.Namespace) -> int:
     if args.batch_size < 1 or args.max_wait <= 0:
         print("spamdetect filter: --batch-size must be >= 1 and --max-wait > 0", file=sys.stderr)
         return 2
+    clash = _output_is_input(args.inputs, args.rejected)
+    if clash:
+        print(f"spamdetect filter: {clash}: it would be overwritten or read back while it is written", file=sys.stderr)
+        return 2
     try:
         scorer = load(args.model, threshold=args.threshold)
     except (OSError, ValueError) as exc:
         print(f"spamdetect filter: {exc}", file=sys.stderr)
+        return 2
+    try:
+        rejected_out = open(args.rejected, "wb") if args.rejected else None  # noqa: SIM115 - closed in finally
+    except OSError as exc:
+        print(f"spamdetect filter: cannot write {args.rejected}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
     received: list[int] = []
@@ -240,7 +256,6 @@ def cli_main(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    rejected_out = open(args.rejected, "wb") if args.rejected else None  # noqa: SIM115 - closed in finally
     status = 0
     try:
         try:
@@ -264,3 +279,18 @@ def cli_main(args: argparse.Namespace) -> int:
             rejected_out.close()
     print(counts.line(args.rejected), file=sys.stderr)
     return status
+
+
+def _output_is_input(inputs: list[str], rejected: str | None) -> str | None:
+    """Which output is also an input file, if one is: ``--rejected`` by path, stdout by the file
+    it was redirected to (``filter a.jsonl >> a.jsonl`` would read its own output for ever)."""
+    files = [p for p in inputs if p != "-" and os.path.isfile(p)]
+    if rejected and any(same_file(p, rejected) for p in files):
+        return f"--rejected {rejected} is also an input"
+    try:
+        out = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError):  # no stdout, or not a real file
+        return None
+    if stat.S_ISREG(out.st_mode) and any(os.path.samestat(out, os.stat(p)) for p in files):
+        return "standard output is redirected to one of the inputs"
+    return None

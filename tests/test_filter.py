@@ -132,3 +132,21 @@ def test_sigterm_finishes_the_batch_and_leaves_a_consistent_prefix(input_lines, 
     assert kept_ids in (["real-0"], ["real-0", "real-1"], ["real-0", "real-1", "real-2"])  # a prefix, no duplicates
     summary = err.decode().strip().splitlines()[-1]
     assert f"in {len(kept) + 1}, kept {len(kept)}, rejected 1" in summary and "SIGTERM" in summary
+
+
+def test_an_output_that_is_also_an_input_or_cannot_be_opened_stops_before_reading(input_lines, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"".join(input_lines[:2]))
+    before = src.read_bytes()
+    runs = {"rejected": subprocess.run([*CMD, str(src), "--rejected", str(src)], capture_output=True, cwd=ROOT)}
+    with src.open("ab") as appended:  # `filter in.jsonl >> in.jsonl` would read its own output for ever
+        runs["stdout"] = subprocess.run([*CMD, str(src)], stdout=appended, stderr=subprocess.PIPE, cwd=ROOT)
+    runs["unwritable"] = subprocess.run([*CMD, str(src), "--rejected", str(tmp_path / "no" / "dir" / "r.jsonl")],
+                                        capture_output=True, cwd=ROOT)
+    assert src.read_bytes() == before  # untouched
+    for name, proc in runs.items():
+        err = proc.stderr.decode()
+        assert proc.returncode == 2 and err.count("\n") == 1 and "Traceback" not in err, (name, err)
+    assert "is also an input" in runs["rejected"].stderr.decode()
+    assert "redirected to one of the inputs" in runs["stdout"].stderr.decode()
+    assert "cannot write" in runs["unwritable"].stderr.decode()
