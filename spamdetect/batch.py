@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from spamdetect.loading import load_scorer
 from spamdetect.pools import pool_context
-from spamdetect.readers import InputReader, RawRecord, Record, same_file
+from spamdetect.readers import InputReader, RawRecord, Record, is_the_file, output_file
 from spamdetect.scorer import FARM, Scorer
 from spamdetect.writers import open_writer, output_has_records, resume_point
 
@@ -376,7 +376,7 @@ def score_to_file(inputs: list[str], output: str, *, fmt: str | None = None, wor
     t0 = time.perf_counter()
     with _signals_stop_the_run() as caught:
         try:
-            reader = InputReader(inputs, output=None if output == "-" else output)
+            reader = InputReader(inputs, output=output_file(output))
             summary.passed_over = reader.passed_over  # filled as the reader goes
             raws = iter(reader)
             summary.skipped = _skip_done(raws, output, fmt) if resume else 0
@@ -428,8 +428,10 @@ def _check_arguments(inputs: list[str], output: str, fmt: str | None, resume: bo
         raise CannotStart("--resume and --overwrite contradict each other")
     if resume and output == "-":
         raise CannotStart("--resume needs an output file: stdout cannot be resumed")
-    if output != "-" and any(p != "-" and os.path.isfile(p) and same_file(p, output) for p in inputs):
-        raise CannotStart(f"{output} is an input as well as the output: write the results to another file")
+    out = output_file(output)
+    if out is not None and any(p != "-" and is_the_file(p, out) for p in inputs):
+        where = "standard output is redirected to an input" if output == "-" else f"{output} is also an input"
+        raise CannotStart(f"{where}: write the results to another file")
     try:
         if not resume and not overwrite and output_has_records(output, fmt):
             raise CannotStart(f"{output} already holds results: use --resume to continue that run, "

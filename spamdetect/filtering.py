@@ -40,16 +40,14 @@ import gzip
 import io
 import json
 import queue
-import os
 import signal
-import stat
 import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from spamdetect.readers import same_file
+from spamdetect.readers import is_the_file, output_file
 
 ADDED = ("trust", "label", "reasons")
 EXIT_SIGPIPE, EXIT_SIGTERM, EXIT_SIGINT = 128 + 13, 128 + 15, 128 + 2
@@ -284,13 +282,9 @@ def cli_main(args: argparse.Namespace) -> int:
 def _output_is_input(inputs: list[str], rejected: str | None) -> str | None:
     """Which output is also an input file, if one is: ``--rejected`` by path, stdout by the file
     it was redirected to (``filter a.jsonl >> a.jsonl`` would read its own output for ever)."""
-    files = [p for p in inputs if p != "-" and os.path.isfile(p)]
-    if rejected and any(same_file(p, rejected) for p in files):
-        return f"--rejected {rejected} is also an input"
-    try:
-        out = os.fstat(sys.stdout.fileno())
-    except (OSError, ValueError):  # no stdout, or not a real file
-        return None
-    if stat.S_ISREG(out.st_mode) and any(os.path.samestat(out, os.stat(p)) for p in files):
-        return "standard output is redirected to one of the inputs"
+    files = [p for p in inputs if p != "-"]
+    for output, name in ((rejected, f"--rejected {rejected}"), ("-", "standard output")):
+        out = output_file(output) if output else None
+        if out is not None and any(is_the_file(p, out) for p in files):
+            return f"{name} is also an input"
     return None

@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import re
+import stat
 import sys
 import zlib
 from collections import Counter
@@ -252,7 +253,7 @@ class InputReader:
     what was read but is not a page.
     """
 
-    def __init__(self, paths: Iterable[str], *, output: str | None = None) -> None:
+    def __init__(self, paths: Iterable[str], *, output: os.stat_result | None = None) -> None:
         self.sources: list[_Source] = []
         self.passed_over: Counter[str] = Counter()
         for arg in paths:
@@ -262,7 +263,7 @@ class InputReader:
             path = Path(arg)
             files = input_files(path, self.passed_over) if path.is_dir() else [path]
             if output is not None and path.is_dir():  # an output kept next to its inputs is not one of them
-                own = [p for p in files if p.name == Path(output).name and same_file(p, output)]
+                own = [p for p in files if is_the_file(p, output)]
                 if own:
                     files = [p for p in files if p not in own]
                     self.passed_over[RUN_OUTPUT] += len(own)
@@ -352,11 +353,20 @@ def input_files(directory: Path, passed_over: Counter[str]) -> list[Path]:
     return files
 
 
-def same_file(a: str | Path, b: str | Path) -> bool:
-    """Whether ``a`` and ``b`` are one existing file (through links and relative paths)."""
+def output_file(output: str) -> os.stat_result | None:
+    """The regular file ``output`` writes to, when it exists: ``-`` is stdout redirected to a file."""
     try:
-        return os.path.samefile(a, b)
-    except OSError:  # either does not exist
+        found = os.fstat(sys.stdout.fileno()) if output == "-" else os.stat(output)
+    except (OSError, ValueError, AttributeError):  # not there yet; stdout closed or not a real file
+        return None
+    return found if stat.S_ISREG(found.st_mode) else None
+
+
+def is_the_file(path: str | Path, file: os.stat_result) -> bool:
+    """Whether ``path`` is ``file`` (from ``output_file``), through links and relative paths."""
+    try:
+        return os.path.samestat(os.stat(path), file)
+    except OSError:
         return False
 
 

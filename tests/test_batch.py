@@ -172,7 +172,7 @@ def test_an_output_that_is_also_an_input_is_refused_and_one_inside_an_input_dire
     inp.write_text(json.dumps({"id": "a", "html": _page("A")}) + "\n")
     # --overwrite would truncate the input before reading it: the run stops first, the input intact
     status, err = _cli(capsys, str(inp), "-o", str(tmp_path / "." / "in.jsonl"), "--workers", "0", "--overwrite")
-    assert status == 2 and "is an input as well as the output" in err and json.loads(inp.read_text())["id"] == "a"
+    assert status == 2 and "in.jsonl is also an input" in err and json.loads(inp.read_text())["id"] == "a"
     # a JSONL output kept in the directory being scored: resumed or overwritten, it is never read as input
     out = tmp_path / "scores.jsonl"
     assert _cli(capsys, str(tmp_path), "-o", str(out), "--workers", "0")[0] == 0
@@ -180,6 +180,19 @@ def test_an_output_that_is_also_an_input_is_refused_and_one_inside_an_input_dire
     assert status == 0 and "scored 0 pages" in err and "passed over: 1 this run's output file" in err
     assert _cli(capsys, str(tmp_path), "-o", str(out), "--workers", "0", "--overwrite")[0] == 0
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["a"]
+    # stdout appended to an input would be read back as it grows; redirected into an input directory,
+    # it is the run's output, not an input
+    with inp.open("ab") as appended:
+        proc = subprocess.run([sys.executable, "-m", "spamdetect", "score", str(inp), "-o", "-", "--workers", "0"],
+                              stdout=appended, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert proc.returncode == 2 and "standard output is redirected to an input" in proc.stderr
+    assert inp.read_text().count("\n") == 1
+    out.unlink()
+    with (tmp_path / "piped.jsonl").open("wb") as piped:
+        proc = subprocess.run([sys.executable, "-m", "spamdetect", "score", str(tmp_path), "-o", "-", "--workers", "0"],
+                              stdout=piped, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert proc.returncode == 0 and "passed over: 1 this run's output file" in proc.stderr
+    assert [json.loads(line)["id"] for line in (tmp_path / "piped.jsonl").read_text().splitlines()] == ["a"]
 
 
 # ----- a worker that dies -----------------------------------------------------------------------

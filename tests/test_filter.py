@@ -148,5 +148,5 @@ def test_an_output_that_is_also_an_input_or_cannot_be_opened_stops_before_readin
         err = proc.stderr.decode()
         assert proc.returncode == 2 and err.count("\n") == 1 and "Traceback" not in err, (name, err)
     assert "is also an input" in runs["rejected"].stderr.decode()
-    assert "redirected to one of the inputs" in runs["stdout"].stderr.decode()
+    assert "standard output is also an input" in runs["stdout"].stderr.decode()
     assert "cannot write" in runs["unwritable"].stderr.decode()
