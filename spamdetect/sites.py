@@ -69,6 +69,7 @@ import pandas as pd
 from scipy.special import betainc
 
 from spamdetect.domains import split_host
+from spamdetect.readers import is_the_file, output_file
 
 FARM = "farm"  # the page label ``spamdetect score`` gives flagged pages
 SITE_LABELS = ("farm", "mixed", "unknown", "legit")  # also the sort order of the sites table
@@ -477,6 +478,12 @@ def aggregate_files(paths: list[str], sample_size: int = QUANTILE_SAMPLE) -> Sit
 def cli_main(args: argparse.Namespace) -> int:
     """``spamdetect sites``: sites table, and optionally the HTML report and the blocklist."""
     started = time.perf_counter()
+    for output in (args.output, args.html, args.blocklist):
+        out = output_file(output) if output else None
+        if out is not None and any(is_the_file(path, out) for path in args.scores):
+            print(f"spamdetect sites: {'standard output' if output == '-' else output} is also an input: "
+                  "write the sites to another file", file=sys.stderr)
+            return 2
     try:
         if args.output != "-":
             _format_of(args.output)  # fail before reading millions of rows, not after
@@ -485,20 +492,24 @@ def cli_main(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"spamdetect sites: {exc}", file=sys.stderr)
         return 2
-    write_sites(result.sites, args.output)
     t, counts = result.totals, result.label_counts()
     blocked: list[str] = []
-    if args.blocklist:
-        blocked = blocklist_domains(result.sites, args.block_confidence, args.min_pages)
-        header = [f"spamdetect sites {datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ}: {len(blocked)} farm sites "
-                  f"(site label farm, confidence >= {args.block_confidence}, scored pages >= {args.min_pages}; "
-                  f"{args.prior} prior, label threshold {args.threshold})",
-                  f"from {t.rows} score rows in {len(t.inputs)} file(s); registrable domains: match subdomains too"]
-        write_blocklist(blocked, args.blocklist, header if args.blocklist_header else None)
-    if args.html:
-        from spamdetect.site_report import write_report
+    try:
+        write_sites(result.sites, args.output)
+        if args.blocklist:
+            blocked = blocklist_domains(result.sites, args.block_confidence, args.min_pages)
+            header = [f"spamdetect sites {datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ}: {len(blocked)} farm sites "
+                      f"(site label farm, confidence >= {args.block_confidence}, scored pages >= {args.min_pages}; "
+                      f"{args.prior} prior, label threshold {args.threshold})",
+                      f"from {t.rows} score rows in {len(t.inputs)} file(s); registrable domains: match subdomains too"]
+            write_blocklist(blocked, args.blocklist, header if args.blocklist_header else None)
+        if args.html:
+            from spamdetect.site_report import write_report
 
-        write_report(result, args.html, max_rows=args.report_rows)
+            write_report(result, args.html, max_rows=args.report_rows)
+    except OSError as exc:  # a missing directory, a full disk: one line, not a traceback
+        print(f"spamdetect sites: cannot write: {exc}", file=sys.stderr)
+        return 2
     elapsed = time.perf_counter() - started
     print(f"sites: {len(result.sites)} sites from {t.rows} rows ({t.scored} scored, {t.errors} errors, "
           f"{t.without_site} without a site{f', {t.unreadable} unreadable' if t.unreadable else ''}): "

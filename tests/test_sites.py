@@ -211,6 +211,22 @@ def test_cli_rejects_missing_files_and_unknown_formats_clearly(tmp_path, capsys)
     assert "cannot tell the format" in capsys.readouterr().err
 
 
+def test_cli_refuses_an_output_that_is_an_input_and_says_so_when_an_output_cannot_be_written(tmp_path, capsys):
+    from spamdetect.cli import main
+
+    scores = tmp_path / "scores.jsonl"
+    scores.write_text(json.dumps(row("https://a.com/1", 0.9)) + "\n")
+    for flag in ("-o", "--blocklist", "--html"):
+        args = ["sites", str(scores), "-o", str(tmp_path / "s.csv"), flag, str(scores)]
+        assert main(args) == 2 and "is also an input" in capsys.readouterr().err
+    assert json.loads(scores.read_text())["url"] == "https://a.com/1"  # the scores survive
+    for flag, name in (("-o", "s.csv"), ("--blocklist", "b.txt")):
+        args = ["sites", str(scores), "-o", str(tmp_path / "s.csv"), flag, str(tmp_path / "no" / name)]
+        assert main(args) == 2  # a one-line message, not a traceback
+        err = capsys.readouterr().err
+        assert err.startswith("spamdetect sites: cannot write") and err.count("\n") == 1
+
+
 # ----- the report ----------------------------------------------------------------------------
 
 def test_report_escapes_page_derived_text():
