@@ -248,7 +248,7 @@ class InputReader:
     """Raw records of the given inputs in order, and how many input bytes have been consumed.
 
     ``-`` reads JSONL from stdin; directories are walked recursively, sorted, keeping known
-    suffixes. Paths are expanded once, up front, so ``total_bytes`` is known (None with stdin)
+    suffixes; a file given more than once is read once. Paths are expanded once, up front, so ``total_bytes`` is known (None with stdin)
     and a progress bar can show an ETA from ``bytes_read()``. ``passed_over`` counts, by kind,
     what was read but is not a page.
     """
@@ -256,6 +256,7 @@ class InputReader:
     def __init__(self, paths: Iterable[str], *, output: os.stat_result | None = None) -> None:
         self.sources: list[_Source] = []
         self.passed_over: Counter[str] = Counter()
+        seen: set[str] = set()
         for arg in paths:
             if arg == "-":
                 self.sources.append(_Source(arg, None, "stdin", 0))
@@ -267,6 +268,8 @@ class InputReader:
                 if own:
                     files = [p for p in files if p not in own]
                     self.passed_over[RUN_OUTPUT] += len(own)
+            # a file given twice (a glob and its directory) is read once, as the Spark engine does
+            files = [p for p in files if not ((key := os.path.abspath(p)) in seen or seen.add(key))]
             self.sources.extend(_Source(arg, p, _kind(p), _size(p)) for p in files)
         self.total_bytes: int | None = (None if any(s.path is None for s in self.sources)
                                         else sum(s.size for s in self.sources))

@@ -44,7 +44,7 @@ import pandas as pd
 
 from spamdetect.batch import CannotStart, Summary, score_records
 from spamdetect.readers import ALL_SUFFIXES, OTHER_FILES, InputReader, Record, input_files
-from spamdetect.writers import COLUMNS
+from spamdetect.writers import COLUMNS, infer_format
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -101,9 +101,9 @@ def _expand_local(arg: str, passed_over: Counter[str]) -> list[InputFile] | None
     for match in matches:
         path = Path(match)
         if path.is_dir():
-            out.extend(InputFile(str(p), str(p.absolute())) for p in input_files(path, passed_over))
+            out.extend(InputFile(str(p), os.path.abspath(p)) for p in input_files(path, passed_over))
         elif path.exists():  # names as the local engine writes them in ids; location for the executors
-            out.append(InputFile(str(path), str(path.absolute())))
+            out.append(InputFile(str(path), os.path.abspath(path)))
     return out if matches and all(os.path.exists(m) for m in matches) else None
 
 
@@ -485,6 +485,14 @@ def get_session(master: str | None = None, workers: int | None = None) -> "Spark
     return spark
 
 
+def _named_format(output: str) -> str | None:
+    """The format an output's suffix names (None for a plain directory name such as s3a://bucket/scores)."""
+    try:
+        return infer_format(output)
+    except ValueError:
+        return None
+
+
 def cli_main(args: argparse.Namespace) -> int:
     """``spamdetect score --engine spark``: 0 when every input file is committed; 2 when the run could
     not start; 1 when it failed part-way; 130 on Ctrl-C (committed jobs are kept: ``--resume``)."""
@@ -497,6 +505,9 @@ def cli_main(args: argparse.Namespace) -> int:
             raise CannotStart(f"the Spark engine writes Parquet only (got --format {args.format})")
         if args.output == "-":
             raise CannotStart("the Spark engine writes a directory of Parquet files; give -o OUT.parquet")
+        if _named_format(args.output) not in ("parquet", None):
+            raise CannotStart(f"the Spark engine writes a directory of Parquet files, not the format {args.output} "
+                              "names; give -o OUT.parquet")
         listed: Counter[str] = Counter()
         files = expand_inputs(args.inputs, listed)
         if not resume and not overwrite and "://" not in args.output and os.path.exists(args.output):

@@ -233,6 +233,9 @@ def test_directory_is_read_recursively_in_sorted_order_with_known_suffixes_only(
     assert [r.page.title for r in recs] == ["A", "Z", "C", "Dump title", "E", "F", "G"]
     assert not recs[3].page.is_html
     assert InputReader([str(tmp_path)]).passed_over == {"other files in directories": 1}
+    # named again, by its path or inside its directory, a file is read once (as the Spark engine does)
+    again = _records(tmp_path / "a.htm", tmp_path, tmp_path / "b" / ".." / "a.htm")
+    assert [Path(r.id).name for r in again] == ["a.htm", "z.html", "c.html.gz", "d.txt", "e.xhtml", "f.shtml", "g1"]
 
 
 def test_unreadable_inputs_become_error_records(tmp_path):

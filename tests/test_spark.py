@@ -241,6 +241,15 @@ def test_missing_input_is_refused_before_anything_runs(inputs, tmp_path):
         spark_engine.expand_inputs([*inputs, str(tmp_path / "missing.warc.gz")])
 
 
+@pytest.mark.parametrize("output", ["scores.jsonl", "scores.csv", "-"])
+def test_an_output_naming_another_format_is_refused_before_a_jvm_starts(inputs, tmp_path, capsys, output):
+    from spamdetect.cli import main
+
+    target = output if output == "-" else str(tmp_path / output)
+    assert main(["score", "--engine", "spark", inputs[0], "-o", target, "-q"]) == 2
+    assert "give -o OUT.parquet" in capsys.readouterr().err and not (tmp_path / output).exists()
+
+
 def test_local_session_runs_its_jvm_with_the_quick_jit_only_and_our_logging(spark):
     # the local JVM shares the cores with the Python tasks: its optimising JIT only took CPU from them
     args = list(spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
