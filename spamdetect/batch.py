@@ -466,11 +466,17 @@ def cli_main(args) -> int:
         return 2
     except RunStopped as exc:
         s = exc.summary
+        counts = f"({s.pages} this run, {s.errors} errors, {s.farms} farms)"
+        if args.output == "-" and isinstance(exc.__cause__, BrokenPipeError):  # | head: not a failure
+            print(f"spamdetect score: stopped: the reader of stdout went away after {s.pages} records {counts}",
+                  file=sys.stderr)
+            raise exc.__cause__  # cli.main ends quietly with 141, as a shell reports a producer killed by SIGPIPE
         how = (f"stopped by {signal.Signals(exc.signum).name}" if exc.signum
                else f"failed: {type(exc.__cause__).__name__}: {exc.__cause__}")
-        print(f"spamdetect score: {how} after {s.skipped + s.pages} records in {args.output} "
-              f"({s.pages} this run, {s.errors} errors, {s.farms} farms); "
-              "the output is complete up to there: rerun with --resume to finish", file=sys.stderr)
+        rest = ("the records up to there are on stdout, which cannot be resumed" if args.output == "-" else
+                "the output is complete up to there: rerun with --resume to finish")
+        print(f"spamdetect score: {how} after {s.skipped + s.pages} records in {args.output} {counts}; {rest}",
+              file=sys.stderr)
         return 128 + exc.signum if exc.signum else 1
     print(summary.line(), file=sys.stderr)
     return 0

@@ -226,9 +226,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_SIGPIPE = 128 + 13  # what a shell reports for a producer killed by SIGPIPE
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # the reader of stdout went away (| head): stop quietly, not with a traceback
+        # and let no final flush of stdout at exit fail again (the recipe of Python's signal docs)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_SIGPIPE
 
 
 if __name__ == "__main__":

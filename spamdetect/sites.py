@@ -507,6 +507,8 @@ def cli_main(args: argparse.Namespace) -> int:
             from spamdetect.site_report import write_report
 
             write_report(result, args.html, max_rows=args.report_rows)
+    except BrokenPipeError:  # -o - | head: cli.main ends quietly
+        raise
     except OSError as exc:  # a missing directory, a full disk: one line, not a traceback
         print(f"spamdetect sites: cannot write: {exc}", file=sys.stderr)
         return 2

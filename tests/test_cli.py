@@ -140,3 +140,21 @@ def test_impossible_counts_are_refused_by_the_parser(args, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(args)
     assert exit_.value.code == 2 and "or more, got" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["score", "-", "-o", "-", "--workers", "1", "-q"], ["explain", "-"]])
+def test_a_reader_of_stdout_that_goes_away_ends_the_run_quietly_with_141(tmp_path, command):
+    # `spamdetect score ... -o - | head`: a closed pipe is how a pipeline says "enough", not a failure,
+    # and --resume (the advice for failures) cannot apply to stdout
+    lines = [json.dumps({"id": f"r{i}", "text": f"Page {i}\n" + "Some text about the item. " * 30})
+             for i in range(400)]
+    stdin = tmp_path / "in.jsonl"
+    stdin.write_text("\n".join(lines) + "\n")
+    with stdin.open("rb") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "spamdetect", *command], stdin=fh, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        assert proc.stdout.readline()  # the first record came through
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == 141, err
+    assert "Traceback" not in err and "--resume" not in err and "Exception ignored" not in err
