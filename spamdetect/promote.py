@@ -384,7 +384,7 @@ def report(out: Outcome) -> str:
     c = out.candidate
     lines = [f"candidate: spamdetect v{c.version}" + (f" (run {c.run_id})" if c.run_id else "")
              + (" - registered now" if c.registered_now else ""),
-             f"champion:  " + (f"spamdetect v{out.champion_version}" if out.champion_version else "none")]
+             "champion:  " + (f"spamdetect v{out.champion_version}" if out.champion_version else "none")]
     if out.candidate_metrics:
         lines.append(f"{'metric':<16}{'champion':>10}{'candidate':>11}{'delta':>9}")
         for m in REPORTED:

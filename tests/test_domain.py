@@ -9,7 +9,6 @@ import pytest
 
 from conftest import fixture_page
 from spamdetect.page import Page
-from spamdetect.signals import domain
 from spamdetect.signals.domain import FEATURES, features, load_domain_lists
 
 FARM_URL = "https://best-news-24.xyz/2024/05/183457.html?ref=feed"

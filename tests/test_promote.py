@@ -15,7 +15,7 @@ mlflow = pytest.importorskip("mlflow")
 
 from mlflow.tracking import MlflowClient  # noqa: E402
 
-from spamdetect import cli, config, promote, tracking  # noqa: E402
+from spamdetect import cli, promote, tracking  # noqa: E402
 from spamdetect.evaluate import compute_metrics  # noqa: E402
 from spamdetect.features import SignalFeaturizer  # noqa: E402
 from spamdetect.loading import load_model, resolve_model  # noqa: E402

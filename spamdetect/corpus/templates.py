@@ -193,7 +193,7 @@ def make_head(story: Story, rng: random.Random, lang: str, site: str, domain: st
         if rng.random() < 0.7:
             h.append(f'<meta property="og:description" content="{escape(desc)}">')
     if rng.random() < 0.74:
-        h.append(f'<meta name="twitter:card" content="summary_large_image">')
+        h.append('<meta name="twitter:card" content="summary_large_image">')
     if rng.random() < (0.9 if family == "blogspot_clone" else 0.36):
         gen = "Blogger" if family == "blogspot_clone" else rng.choice(GENERATORS)
         h.append(f'<meta name="generator" content="{gen}">')
@@ -223,7 +223,7 @@ def _extra_head(rng: random.Random, story: Story, site: str, domain: str, url: s
              '<meta name="format-detection" content="telephone=no">', '<meta name="referrer" content="no-referrer-when-downgrade">',
              f'<meta name="google-site-verification" content="{fakes.random_token(rng, 40)}">',
              '<meta name="apple-mobile-web-app-capable" content="yes">', '<meta name="msapplication-TileColor" content="#da532c">',
-             '<meta http-equiv="X-UA-Compatible" content="IE=edge">', f'<meta name="twitter:label1" content="Est. reading time">',
+             '<meta http-equiv="X-UA-Compatible" content="IE=edge">', '<meta name="twitter:label1" content="Est. reading time">',
              f'<meta name="twitter:data1" content="{rng.randint(2, 12)} minutes">',
              '<link rel="icon" href="/favicon.ico">', '<link rel="apple-touch-icon" sizes="180x180" href="/apple-touch-icon.png">',
              f'<link rel="alternate" type="application/rss+xml" title="{escape(site)} &raquo; Feed" href="https://{domain}/feed/">',

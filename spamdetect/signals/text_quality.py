@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spamdetect.page import Page, words
+from spamdetect.page import Page
 
 FEATURES: tuple[str, ...] = (
     "text_quality.is_text_mode",
