@@ -323,14 +323,15 @@ def _group_id(name: str) -> int | None:
     return None
 
 
-def recover(out: OutputDir) -> tuple[set[str], int, int]:
+def recover(out: OutputDir) -> tuple[set[str], int, int, Counter[str]]:
     """Clean what a killed run left behind; return the committed input locations, the next group
-    number and the number of records already committed."""
+    number, the number of records already committed and what their readers passed over."""
     if out.exists(STAGING_DIR):
         out.delete(STAGING_DIR)
     done: set[str] = set()
     committed: set[int] = set()
     pages = 0
+    passed_over: Counter[str] = Counter()
     for name in out.names(DONE_DIR):
         gid = _group_id(name)
         if gid is None or not name.endswith(".json"):
@@ -339,12 +340,13 @@ def recover(out: OutputDir) -> tuple[set[str], int, int]:
         record = json.loads(out.read_text(f"{DONE_DIR}/{name}"))
         committed.add(gid)
         pages += record["pages"]
+        passed_over.update(record.get("passed_over", {}))  # absent from records of older versions
         done.update(item["location"] for item in record["inputs"])
     for name in out.names():
         gid = _group_id(name)
         if gid is not None and gid not in committed:  # data moved in by a run killed before its commit
             out.delete(name)
-    return done, max(committed, default=-1) + 1, pages
+    return done, max(committed, default=-1) + 1, pages, passed_over
 
 
 def _count(spark: "SparkSession", uri: str) -> tuple[int, int, int]:
@@ -408,6 +410,7 @@ def run(spark: "SparkSession", inputs: list[str] | list[InputFile], output: str,
     out = OutputDir(spark, output)
     done: set[str] = set()
     next_gid, skipped_pages = 0, 0
+    committed_over: Counter[str] = Counter()
     if out.exists():
         if not out.is_dir():
             raise CannotStart(f"{output} is a file; the Spark engine writes a directory of Parquet files")
@@ -417,11 +420,12 @@ def run(spark: "SparkSession", inputs: list[str] | list[InputFile], output: str,
             raise CannotStart(f"{output} already holds results: use --resume to continue that run, "
                               "or --overwrite to replace it")
         else:
-            done, next_gid, skipped_pages = recover(out)
+            done, next_gid, skipped_pages, committed_over = recover(out)
             if out.exists("_SUCCESS"):
                 out.delete("_SUCCESS")
     todo = [f for f in files if f.location not in done]
-    summary = Summary(skipped=skipped_pages, passed_over=Counter(listed))
+    # as the local engine, which reads every input again on resume, counts over the whole input
+    summary = Summary(skipped=skipped_pages, passed_over=Counter(listed) + committed_over)
     jobs = 0
     if todo:
         per_job = files_per_job or max(1, 2 * spark.sparkContext.defaultParallelism)

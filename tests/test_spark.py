@@ -166,6 +166,8 @@ def test_resume_cleans_an_uncommitted_group_and_scores_only_missing_files(spark,
     assert not (out / "_staging").exists() and not (out / "_done" / "g00001.json.tmp").exists()
     third = spark_engine.run(spark, inputs, str(out), resume=True, progress=False)
     assert third.skipped == third.files == len(spark_engine.expand_inputs(inputs)) and third.jobs == 0
+    # what was passed over is counted over the whole input, committed earlier or now, as the local engine does
+    assert second.summary.passed_over == third.summary.passed_over == spark_run[0].summary.passed_over
     assert len(pd.read_parquet(out)) == len(full)
 
 
