@@ -297,7 +297,9 @@ class InputReader:
             return
         path, src = source.path, str(source.path)
         if not path.exists():
-            yield _error(source.arg, source.arg, f"no such file or directory: {source.arg}")
+            name = source.arg if Path(source.arg) == path else src  # a file found in a directory: its own path
+            broken = " (a broken symbolic link)" if path.is_symlink() else ""
+            yield _error(name, name, f"no such file or directory: {name}{broken}")
         elif source.kind is None:
             yield _error(src, src, f"unsupported input type (expected one of {', '.join(ALL_SUFFIXES)})")
         elif source.size == 0:
@@ -348,8 +350,9 @@ def _size(path: Path) -> int:
 
 def input_files(directory: Path, passed_over: Counter[str]) -> list[Path]:
     """The input files under ``directory``: recursive, sorted, known suffixes. The other files are
-    counted in ``passed_over``."""
-    found = sorted(p for p in directory.rglob("*") if p.is_file())
+    counted in ``passed_over``. A broken symbolic link is listed, so that reading it gives an error
+    record rather than nothing."""
+    found = sorted(p for p in directory.rglob("*") if p.is_file() or (p.is_symlink() and not p.exists()))
     files = [p for p in found if _kind(p)]
     if len(found) > len(files):
         passed_over[OTHER_FILES] += len(found) - len(files)

@@ -246,6 +246,15 @@ def test_unreadable_inputs_become_error_records(tmp_path):
     recs = _records(tmp_path / "missing.html", bad_gz, odd)
     assert [r.page for r in recs] == [None, None, None]
     assert "no such file" in recs[0].error and "truncated" in recs[1].error and "unsupported" in recs[2].error
+    # in a directory: a broken link is an error record under its own path, a link loop is not followed
+    crawl = tmp_path / "crawl"
+    (crawl / "sub").mkdir(parents=True)
+    (crawl / "a.html").write_text(HTML.format(t="A"), encoding="utf-8")
+    (crawl / "gone.html").symlink_to(tmp_path / "deleted.html")
+    (crawl / "sub" / "loop").symlink_to(crawl)
+    recs = _records(crawl)
+    assert [Path(r.id).name for r in recs] == ["a.html", "gone.html"] and recs[0].error is None
+    assert recs[1].error == f"no such file or directory: {crawl / 'gone.html'} (a broken symbolic link)"
 
 
 def test_single_html_file_is_decoded_by_its_meta_charset(tmp_path):
