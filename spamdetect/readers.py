@@ -326,19 +326,39 @@ class InputReader:
 
 def _one_gzip_stream(fh: BinaryIO) -> bool:
     """A WARC gzipped as one stream (what ``gzip crawl.warc`` makes) rather than as a gzip member per
-    record, which is how warcio finds records in a .warc.gz: read the first member, then rewind."""
+    record, which is how warcio finds records in a .warc.gz: read the first member, then rewind.
+    The read stops as soon as the member holds more than the first record, so a whole-file stream is
+    not decompressed once here and again by the reader."""
     try:
         if fh.read(2) != b"\x1f\x8b":
             return False
         fh.seek(0)
         member = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        while not member.eof and (chunk := fh.read(1 << 20)):
-            member.decompress(chunk)  # the output is not needed, only where the member ends
+        head, size, first = b"", 0, None  # first: the first record's length, once its header is in
+        while not member.eof and (chunk := fh.read(1 << 16)):
+            out = member.decompress(chunk)
+            size += len(out)
+            if first is None and len(head) < _CHUNK:
+                head += out
+                first = _warc_record_length(head)
+            if first is not None and size > first:
+                return True  # a second record in the first member
         return not member.unused_data and not fh.read(1)  # the first member reaches the end (cut or not)
     except zlib.error:
         return False  # the usual reader says what is wrong with it
     finally:
         fh.seek(0)
+
+
+_CONTENT_LENGTH = re.compile(rb"^content-length:[ \t]*(\d+)", re.I | re.M)
+
+
+def _warc_record_length(head: bytes) -> int | None:
+    """Bytes of the WARC record ``head`` starts with (header, block, the two closing CRLFs), once its
+    header is complete; None before that, or for a header without Content-Length (an ARC file)."""
+    end = head.find(b"\r\n\r\n")
+    found = _CONTENT_LENGTH.search(head, 0, end) if end >= 0 else None
+    return end + 4 + int(found.group(1)) + 4 if found else None
 
 
 def _size(path: Path) -> int:
