@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from spamdetect.loading import load_scorer
 from spamdetect.pools import pool_context
-from spamdetect.readers import InputReader, RawRecord, Record, is_the_file, output_file
+from spamdetect.readers import InputReader, RawRecord, Record, output_file, output_is_input
 from spamdetect.scorer import FARM, Scorer
 from spamdetect.writers import open_writer, output_has_records, resume_point
 
@@ -428,8 +428,7 @@ def _check_arguments(inputs: list[str], output: str, fmt: str | None, resume: bo
         raise CannotStart("--resume and --overwrite contradict each other")
     if resume and output == "-":
         raise CannotStart("--resume needs an output file: stdout cannot be resumed")
-    out = output_file(output)
-    if out is not None and any(p != "-" and is_the_file(p, out) for p in inputs):
+    if output_is_input(output, inputs):
         where = "standard output is redirected to an input" if output == "-" else f"{output} is also an input"
         raise CannotStart(f"{where}: write the results to another file")
     try:

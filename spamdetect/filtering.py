@@ -47,7 +47,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from spamdetect.readers import is_the_file, output_file
+from spamdetect.readers import output_is_input
 
 ADDED = ("trust", "label", "reasons")
 EXIT_SIGPIPE, EXIT_SIGTERM, EXIT_SIGINT = 128 + 13, 128 + 15, 128 + 2
@@ -282,9 +282,6 @@ def cli_main(args: argparse.Namespace) -> int:
 def _output_is_input(inputs: list[str], rejected: str | None) -> str | None:
     """Which output is also an input file, if one is: ``--rejected`` by path, stdout by the file
     it was redirected to (``filter a.jsonl >> a.jsonl`` would read its own output for ever)."""
-    files = [p for p in inputs if p != "-"]
-    for output, name in ((rejected, f"--rejected {rejected}"), ("-", "standard output")):
-        out = output_file(output) if output else None
-        if out is not None and any(is_the_file(p, out) for p in files):
-            return f"{name} is also an input"
-    return None
+    if rejected and output_is_input(rejected, inputs):
+        return f"--rejected {rejected} is also an input"
+    return "standard output is also an input" if output_is_input("-", inputs) else None

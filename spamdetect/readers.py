@@ -262,12 +262,14 @@ class InputReader:
                 self.sources.append(_Source(arg, None, "stdin", 0))
                 continue
             path = Path(arg)
-            files = input_files(path, self.passed_over) if path.is_dir() else [path]
-            if output is not None and path.is_dir():  # an output kept next to its inputs is not one of them
-                own = [p for p in files if is_the_file(p, output)]
-                if own:
-                    files = [p for p in files if p not in own]
-                    self.passed_over[RUN_OUTPUT] += len(own)
+            files = [path]
+            if path.is_dir():
+                files = input_files(path, self.passed_over)
+                if output is not None:  # an output kept next to its inputs is not one of them
+                    kept = [p for p in files if not is_the_file(p, output)]
+                    if len(kept) < len(files):
+                        self.passed_over[RUN_OUTPUT] += len(files) - len(kept)
+                    files = kept
             # a file given twice (a glob and its directory) is read once, as the Spark engine does
             files = [p for p in files if not ((key := os.path.abspath(p)) in seen or seen.add(key))]
             self.sources.extend(_Source(arg, p, _kind(p), _size(p)) for p in files)
@@ -394,6 +396,13 @@ def is_the_file(path: str | Path, file: os.stat_result) -> bool:
         return os.path.samestat(os.stat(path), file)
     except OSError:
         return False
+
+
+def output_is_input(output: str, inputs: Iterable[str]) -> bool:
+    """Whether ``output`` (a path, or ``-``: stdout) writes to a file named among ``inputs``: writing
+    would overwrite it, or it would be read back as it grows."""
+    out = output_file(output)
+    return out is not None and any(p != "-" and is_the_file(p, out) for p in inputs)
 
 
 def read_inputs(paths: Iterable[str]) -> Iterator[Record]:
@@ -744,18 +753,17 @@ def _jsonl_record(line: bytes, default_id: str, src: str) -> Record:
         return Record(default_id, None, f"bad JSON: {exc}", src)
     if not isinstance(row, dict):
         return Record(default_id, None, f"expected a JSON object, got {type(row).__name__}", src)
-    rid = row.get("id")
+    rid, html, text, url = row.get("id"), row.get("html"), row.get("text"), row.get("url")
+    known_url = url if isinstance(url, str) else None  # error records keep the URL when it is one
     if rid in (None, ""):
         rid = default_id
     elif isinstance(rid, (str, int, float)) and not isinstance(rid, bool):
         rid = str(rid)
     else:  # str() of a list or an object is no id a user can look up
         return Record(default_id, None, f"'id' must be a string or a number, got {type(rid).__name__}", src,
-                      url if isinstance(url := row.get("url"), str) else None)
-    html, text, url = row.get("html"), row.get("text"), row.get("url")
+                      known_url)
     if not isinstance(html, str) and not isinstance(text, str):
-        return Record(rid, None, "line has neither an 'html' nor a 'text' string", src,
-                      url if isinstance(url, str) else None)
+        return Record(rid, None, "line has neither an 'html' nor a 'text' string", src, known_url)
     if url is not None and not isinstance(url, str):
         return Record(rid, None, f"'url' must be a string, got {type(url).__name__}", src)
     html, text = (v if isinstance(v, str) and not is_blank(v) else None for v in (html, text))

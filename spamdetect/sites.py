@@ -69,7 +69,7 @@ import pandas as pd
 from scipy.special import betainc
 
 from spamdetect.domains import split_host
-from spamdetect.readers import is_the_file, output_file
+from spamdetect.readers import output_is_input
 
 FARM = "farm"  # the page label ``spamdetect score`` gives flagged pages
 SITE_LABELS = ("farm", "mixed", "unknown", "legit")  # also the sort order of the sites table
@@ -479,8 +479,7 @@ def cli_main(args: argparse.Namespace) -> int:
     """``spamdetect sites``: sites table, and optionally the HTML report and the blocklist."""
     started = time.perf_counter()
     for output in (args.output, args.html, args.blocklist):
-        out = output_file(output) if output else None
-        if out is not None and any(is_the_file(path, out) for path in args.scores):
+        if output and output_is_input(output, args.scores):
             print(f"spamdetect sites: {'standard output' if output == '-' else output} is also an input: "
                   "write the sites to another file", file=sys.stderr)
             return 2
