@@ -33,7 +33,7 @@ from itertools import islice
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from spamdetect.loading import load_scorer
+from spamdetect.loading import ModelUnavailable, load_scorer
 from spamdetect.pools import pool_context
 from spamdetect.readers import InputReader, RawRecord, Record, output_file, output_is_input
 from spamdetect.scorer import FARM, Scorer
@@ -391,8 +391,8 @@ def score_to_file(inputs: list[str], output: str, *, fmt: str | None = None, wor
             raws = itertools.chain([first], raws)
             try:
                 model = load_scorer(model_uri)
-            except Exception as exc:  # noqa: BLE001 -- a bad path, an unknown MLflow URI, an incompatible file
-                raise CannotStart(f"cannot load model {model_uri or '(shipped)'}: {type(exc).__name__}: {exc}") from None
+            except ModelUnavailable as exc:  # a bad path, an unknown MLflow URI, an incompatible file
+                raise CannotStart(str(exc)) from None
             bar = _Progress(reader, progress)
             t0 = time.perf_counter()
             stream = score_stream(model, raws, workers=default_workers() if workers is None else workers,

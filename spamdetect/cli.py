@@ -8,15 +8,32 @@ import os
 import sys
 
 
-def _at_least(minimum: int):
-    """An argparse type: an integer of at least ``minimum`` (a negative worker count is a typo, not "all")."""
+def _at_least(minimum: int, at_most: int | None = None):
+    """An argparse type: an integer of at least ``minimum`` (a negative worker count is a typo, not "all")
+    and, when given, at most ``at_most``."""
     def parse(text: str) -> int:
         value = int(text)
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be {minimum} or more, got {value}")
+        if at_most is not None and value > at_most:
+            raise argparse.ArgumentTypeError(f"must be {at_most} or less, got {value}")
         return value
 
     parse.__name__ = "integer"  # argparse names the type in its "invalid integer value" message
+    return parse
+
+
+def _probability(above: float | None = None):
+    """An argparse type: a number in [0, 1], or in (``above``, 1] (a posterior threshold at or under
+    0.5 would let two opposite labels both pass)."""
+    def parse(text: str) -> float:
+        value = float(text)
+        low_ok = value >= 0 if above is None else value > above
+        if not (low_ok and value <= 1):
+            raise argparse.ArgumentTypeError(f"must lie in {'[0' if above is None else f'({above}'}, 1], got {text}")
+        return value
+
+    parse.__name__ = "number"
     return parse
 
 
@@ -139,11 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "(e.g. | head); 143 after SIGTERM (the batch in progress is finished and flushed first); 2 when it "
                     "cannot start (an output that is also an input, an unwritable --rejected FILE, no model).")
     filt.add_argument("inputs", nargs="*", help="JSONL files, .gz allowed ('-' or nothing = stdin)")
-    filt.add_argument("--threshold", type=float, default=None,
+    filt.add_argument("--threshold", type=_probability(), default=None,
                       help="reject when P(farm) >= T, i.e. trust <= 1-T (default: the model's own threshold)")
     filt.add_argument("--rejected", default=None,
                       help="write rejected records here (JSONL); without it they are counted and dropped")
-    filt.add_argument("--batch-size", type=int, default=16,
+    filt.add_argument("--batch-size", type=_at_least(1), default=16,
                       help="records scored together (default 16): larger is slightly faster per page, "
                            "smaller gives lower latency; both outputs are flushed after every batch")
     filt.add_argument("--max-wait", type=float, default=0.2,
@@ -160,9 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "models:/spamdetect@champion when $MLFLOW_TRACKING_URI is set and has it, "
                             "else the shipped model)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=5001)
+    serve.add_argument("--port", type=_at_least(0, at_most=65535), default=5001)
     serve.add_argument("--workers", type=_at_least(1), default=1, help="uvicorn worker processes (default 1)")
-    serve.add_argument("--timeout", type=int, default=None,
+    serve.add_argument("--timeout", type=_at_least(1), default=None,
                        help="seconds before a request is answered 504 (MLflow's default: 60)")
     serve.set_defaults(func=_cmd_serve)
 
@@ -187,17 +204,17 @@ def build_parser() -> argparse.ArgumentParser:
     sites.add_argument("-o", "--output", required=True, help="sites table (.csv/.jsonl/.parquet; '-' = CSV on stdout)")
     sites.add_argument("--html", default=None, help="also write a self-contained HTML report here")
     sites.add_argument("--blocklist", default=None, help="also write farm domains, one per line, here")
-    sites.add_argument("--threshold", type=float, default=0.9,
+    sites.add_argument("--threshold", type=_probability(above=0.5), default=0.9,
                        help="posterior probability a farm/legit/mixed label needs (default 0.9)")
     sites.add_argument("--prior", choices=["uniform", "base-rate"], default="uniform",
                        help="Beta prior on a site's flagged share: uniform Beta(1,1) (default) or Beta(2r, 2(1-r)) "
                             "with r the flagged share of all input pages")
-    sites.add_argument("--block-confidence", type=float, default=0.95,
+    sites.add_argument("--block-confidence", type=_probability(), default=0.95,
                        help="blocklist: minimum confidence of a farm site (default 0.95)")
-    sites.add_argument("--min-pages", type=int, default=3, help="blocklist: minimum scored pages of a site (default 3)")
+    sites.add_argument("--min-pages", type=_at_least(1), default=3, help="blocklist: minimum scored pages of a site (default 3)")
     sites.add_argument("--blocklist-header", action=argparse.BooleanOptionalAction, default=True,
                        help="start the blocklist with '#' comment lines saying how it was made (default: yes)")
-    sites.add_argument("--report-rows", type=int, default=2000, help="most sites in the HTML table (default 2000)")
+    sites.add_argument("--report-rows", type=_at_least(1), default=2000, help="most sites in the HTML table (default 2000)")
     sites.set_defaults(func=_cmd_sites)
 
     # --- promote (owner: spamdetect/promote.py) ---
@@ -230,9 +247,15 @@ EXIT_SIGPIPE = 128 + 13  # what a shell reports for a producer killed by SIGPIPE
 
 
 def main(argv: list[str] | None = None) -> int:
+    from spamdetect.corpus.legit import NoCorpus
+    from spamdetect.loading import ModelUnavailable
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except (ModelUnavailable, NoCorpus) as exc:  # nothing was done: say why in one line, as for bad arguments
+        print(f"spamdetect {args.command}: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # the reader of stdout went away (| head): stop quietly, not with a traceback
         # and let no final flush of stdout at exit fail again (the recipe of Python's signal docs)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -228,8 +228,8 @@ def cli_main(args: argparse.Namespace) -> int:
     """Entry point of ``spamdetect filter`` (arguments from ``spamdetect.cli``)."""
     from spamdetect.api import load
 
-    if args.batch_size < 1 or args.max_wait <= 0:
-        print("spamdetect filter: --batch-size must be >= 1 and --max-wait > 0", file=sys.stderr)
+    if not args.max_wait > 0:  # nan too
+        print(f"spamdetect filter: --max-wait must be more than 0 seconds, got {args.max_wait}", file=sys.stderr)
         return 2
     clash = _output_is_input(args.inputs, args.rejected)
     if clash:

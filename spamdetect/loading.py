@@ -11,7 +11,12 @@ if TYPE_CHECKING:  # imported on use: bulk scoring loads only the numpy scorer, 
     from spamdetect.model import TrustModel
     from spamdetect.scorer import Scorer
 
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")  # models:/, runs:/, s3://, file:/...
+URI_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")  # models:/, runs:/, s3://, file:/...
+
+
+class ModelUnavailable(Exception):
+    """The model to score with cannot be loaded: a missing file, an unknown MLflow URI, a file that
+    is not a trust model. The message names the model and says why; commands print it in one line."""
 
 
 def champion_uri_if_registered() -> str | None:
@@ -71,18 +76,23 @@ def load_model(uri: str | None = None) -> TrustModel:
     artifact download, a few seconds).
     """
     from spamdetect.config import shipped_model_path
-    from spamdetect.model import TrustModel
 
     target = resolve_model(uri)
-    if os.path.exists(target):
-        return TrustModel.load(target)
-    if target == str(shipped_model_path()):
-        raise FileNotFoundError(f"no shipped model at {target}: run `make model`")
-    if not _URI.match(target):
-        raise FileNotFoundError(f"no model file {target} (and not an MLflow URI such as models:/spamdetect@champion)")
-    from spamdetect.tracking import load_trust_model
+    if not os.path.exists(target):
+        if target == str(shipped_model_path()):
+            raise ModelUnavailable(f"no shipped model at {target}: run `make model`")
+        if not URI_PATTERN.match(target):
+            raise ModelUnavailable(f"no model file {target} (and not an MLflow URI such as models:/spamdetect@champion)")
+    try:
+        if os.path.exists(target):
+            from spamdetect.model import TrustModel
 
-    return load_trust_model(target)
+            return TrustModel.load(target)
+        from spamdetect.tracking import load_trust_model
+
+        return load_trust_model(target)
+    except Exception as exc:  # noqa: BLE001 -- an unknown URI, an unreadable or foreign file: say which and why
+        raise ModelUnavailable(f"cannot load model {target}: {type(exc).__name__}: {exc}") from exc
 
 
 def load_scorer(uri: str | None = None) -> Scorer:

@@ -76,14 +76,39 @@ def resolve_model_uri(model: str | None) -> str:
     (``spamdetect.loading.default_model_uri``: ``$SPAMDETECT_MODEL``, else the registered
     champion when ``$MLFLOW_TRACKING_URI`` is set and has it), else the shipped model.
     A saved ``.joblib`` file (the shipped one included) is packaged as a pyfunc first."""
-    from spamdetect.loading import default_model_uri
+    from spamdetect.loading import URI_PATTERN, ModelUnavailable, default_model_uri
 
     target = model or default_model_uri()
     if target is None:
         return str(package_model())
     if os.path.isfile(target):  # a TrustModel file, not an MLflow model directory
         return str(package_model(Path(target)))
+    if not os.path.isdir(target) and not URI_PATTERN.match(target):
+        raise ModelUnavailable(f"no model file or MLflow model directory {target} "
+                               "(and not an MLflow URI such as models:/spamdetect@champion)")
     return target
+
+
+def check_model_uri(uri: str, env: dict[str, str]) -> None:
+    """Raise ``ModelUnavailable`` unless MLflow finds the model ``uri`` names (its MLmodel file), so
+    an unknown name, alias or run is reported in one line before the server starts, not as the
+    server's traceback."""
+    import mlflow.models
+
+    from spamdetect.loading import ModelUnavailable
+
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    if env.get("MLFLOW_TRACKING_URI"):
+        os.environ["MLFLOW_TRACKING_URI"] = env["MLFLOW_TRACKING_URI"]  # the store the server will read
+    try:
+        mlflow.models.get_model_info(uri)
+    except Exception as exc:  # noqa: BLE001 -- MLflow raises its own and OSError kinds for a missing model
+        raise ModelUnavailable(f"cannot serve {uri}: {type(exc).__name__}: {exc}") from None
+    finally:
+        if previous is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = previous
 
 
 def serve_command(uri: str, host: str, port: int, workers: int = 1, timeout: int | None = None) -> list[str]:
@@ -165,10 +190,12 @@ def cli_main(args) -> int:
     except FileNotFoundError as exc:
         print(f"spamdetect serve: {exc}", file=sys.stderr)
         return 2
+    env = serve_env(uri)
+    check_model_uri(uri, env)  # ModelUnavailable: one line and exit 2 (cli.main)
     if shutil.which("uvicorn", path=str(Path(sys.executable).parent)) is None:
         print("spamdetect serve: uvicorn is not installed next to this Python (pip install mlflow)", file=sys.stderr)
         return 2
     print(f"spamdetect serve: model {uri} on http://{args.host}:{args.port} "
           f"(POST /invocations, GET /ping)", file=sys.stderr, flush=True)
     return run_server(serve_command(uri, args.host, args.port, getattr(args, "workers", 1),
-                                    getattr(args, "timeout", None)), serve_env(uri))
+                                    getattr(args, "timeout", None)), env)

@@ -391,7 +391,7 @@ def run(spark: "SparkSession", inputs: list[str] | list[InputFile], output: str,
     committed input files are skipped. Raises ``CannotStart`` before anything is written when the
     run cannot begin; a failure part-way leaves every committed job in place, resumable.
     """
-    from spamdetect.loading import load_scorer
+    from spamdetect.loading import ModelUnavailable, load_scorer
 
     t0 = time.perf_counter()
     if resume and overwrite:
@@ -405,8 +405,8 @@ def run(spark: "SparkSession", inputs: list[str] | list[InputFile], output: str,
         raise CannotStart("no input files")
     try:
         model = load_scorer(model_uri)  # resolved once, on the driver (a models:/ URI is looked up here)
-    except Exception as exc:  # noqa: BLE001 -- a bad path, an unknown MLflow URI, an incompatible file
-        raise CannotStart(f"cannot load model {model_uri or '(shipped)'}: {type(exc).__name__}: {exc}") from None
+    except ModelUnavailable as exc:  # a bad path, an unknown MLflow URI, an incompatible file
+        raise CannotStart(str(exc)) from None
     out = OutputDir(spark, output)
     done: set[str] = set()
     next_gid, skipped_pages = 0, 0

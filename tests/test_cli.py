@@ -133,13 +133,45 @@ def test_parallel_scoring_after_in_process_scoring_does_not_hang(tmp_path):
 
 @pytest.mark.parametrize("args", [["score", "in.html", "-o", "out.jsonl", "--workers", "-1"],
                                   ["score", "in.html", "-o", "out.parquet", "--engine", "spark", "--files-per-job", "0"],
-                                  ["train", "--workers", "0"]])
+                                  ["train", "--workers", "0"],
+                                  ["filter", "--batch-size", "0"],
+                                  ["serve", "--timeout", "-5"],
+                                  ["serve", "--port", "70000"],
+                                  ["sites", "s.csv", "-o", "-", "--min-pages", "-3"],
+                                  ["sites", "s.csv", "-o", "-", "--threshold", "7"],
+                                  ["sites", "s.csv", "-o", "-", "--threshold", "0.5"],  # farm and legit could both pass
+                                  ["sites", "s.csv", "-o", "-", "--block-confidence", "nan"],
+                                  ["filter", "--threshold", "1.5"]])
 def test_impossible_counts_are_refused_by_the_parser(args, capsys):
     from spamdetect.cli import main
 
     with pytest.raises(SystemExit) as exit_:
         main(args)
-    assert exit_.value.code == 2 and "or more, got" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and ("or more, got" in err or "or less, got" in err or "must lie in" in err), err
+
+
+@pytest.mark.parametrize("command", [["explain", "PAGE"], ["score", "PAGE", "-o", "-", "--workers", "0", "-q"],
+                                     ["filter", "JSONL"]])
+def test_a_model_that_cannot_be_loaded_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, command):
+    # a typo in --model, a file that is no model, a name the registry does not hold: each is the
+    # user's to fix, so one line that names the model, not a traceback from joblib or MLflow
+    from spamdetect.cli import main
+
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p>A page to score.</p></body></html>")
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text(json.dumps({"id": "a", "html": page.read_text()}) + "\n")
+    monkeypatch.setattr(sys, "stdin", open(jsonl))
+    args = [{"PAGE": str(page), "JSONL": str(jsonl)}.get(a, a) for a in command]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")  # a real, empty registry
+    for model, why in [(str(tmp_path / "typo.joblib"), "no model file"), (str(page), "cannot load model"),
+                       ("models:/nosuch@champion", "name=nosuch not found")]:
+        assert main([*args, "--model", model]) == 2
+        err = capsys.readouterr().err
+        last = err.splitlines()[-1]  # before it, at most MLflow's notes on creating the empty store's tables
+        assert "Traceback" not in err and why in last and model in last, err
+        assert last.startswith(f"spamdetect {command[0]}:"), err
 
 
 @pytest.mark.parametrize("command", [["score", "-", "-o", "-", "--workers", "1", "-q"], ["explain", "-"]])
@@ -158,3 +190,18 @@ def test_a_reader_of_stdout_that_goes_away_ends_the_run_quietly_with_141(tmp_pat
         err = proc.stderr.read().decode()
         assert proc.wait(timeout=120) == 141, err
     assert "Traceback" not in err and "--resume" not in err and "Exception ignored" not in err
+
+
+def test_train_without_corpus_pages_says_what_it_looked_for(tmp_path, capsys):
+    # an empty --corpus folder, or manifests whose pages are missing, used to end in a StopIteration
+    # traceback from the text vectoriser, after an empty corpus had been cached as if it were real
+    from spamdetect.cli import main
+
+    listed = tmp_path / "listed"
+    (listed / "htmldate").mkdir(parents=True)
+    (listed / "htmldate" / "pages.jsonl").write_text(json.dumps({"file": "gone.html.gz", "url": "https://a.example/"}) + "\n")
+    for corpus in (tmp_path / "empty", listed):
+        corpus.mkdir(exist_ok=True)
+        assert main(["train", "--corpus", str(corpus), "--no-register", "--workers", "1"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"spamdetect train: no corpus pages under {corpus}") and err.count("\n") == 1, err

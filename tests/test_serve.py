@@ -205,3 +205,16 @@ def test_sigterm_stops_the_server_and_its_workers(server):
     gone, alive = psutil.wait_procs(tree, timeout=10)
     assert not alive, [p.pid for p in alive]
     assert "Application shutdown complete" in server["log"].read_text()
+
+
+def test_a_model_that_is_not_there_is_reported_before_the_server_starts(tmp_path, monkeypatch, capsys):
+    # the server is MLflow's CLI in a child process: without a check first, a typo in --model or an
+    # unknown registry name surfaced as that child's traceback
+    from spamdetect.cli import main
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")  # a real, empty registry
+    for model, why in [(str(tmp_path / "typo.joblib"), "no model file"),
+                       ("models:/nosuch@champion", "name=nosuch not found")]:
+        assert main(["serve", "--model", model, "--port", str(_free_port())]) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and err.splitlines()[-1].startswith("spamdetect serve:") and why in err, err

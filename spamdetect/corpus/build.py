@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from spamdetect.config import build_dir, corpus_dir
 from spamdetect.corpus import fakes
-from spamdetect.corpus.legit import LegitRecord, iter_manifest
+from spamdetect.corpus.legit import LegitRecord, corpus_available, iter_manifest, no_corpus
 from spamdetect.corpus.operations import HeadlinePool
 from spamdetect.corpus.story import Story, decode_html, extract_story, parse_soup, serialize
 from spamdetect.corpus.templates import (DONOR_CHROME_PROB, DONOR_FAMILIES, FAMILY_WEIGHTS, TEMPLATE_FAMILIES, Doc, Donor,
@@ -222,10 +222,14 @@ def build_corpus(root: str | Path | None = None, seed: int = 0, farms_per_page: 
     root = Path(root) if root else corpus_dir()
     params = {"root": str(root.resolve()), "seed": seed, "farms_per_page": farms_per_page, "limit": limit,
               "aug_prob": aug_prob, "url_none_prob": url_none_prob}
+    if not corpus_available(root):
+        raise no_corpus(root)
     path = _cache_path(params)
     if cache and path.exists():
         return load_corpus(path)
     records = _select(list(iter_manifest(root)), limit)
+    if not records:  # manifests whose pages are all missing
+        raise no_corpus(root)
     errors: list[str] = []
     state = {"seed": seed, "params": params, "blocklist": fakes.load_blocklist_domains(str(root))}
     ctx = mp.get_context("fork")

@@ -14,6 +14,10 @@ from spamdetect.config import corpus_dir
 SOURCES = ("article-extraction-benchmark", "htmldate", "postlight-parser", "readability", "trafilatura")
 
 
+class NoCorpus(FileNotFoundError):
+    """No manifest under the corpus folder lists a page that is there: nothing to build a corpus from."""
+
+
 @dataclass(frozen=True)
 class LegitRecord:
     """One manifest row: where the page is and what upstream says about it."""
@@ -59,3 +63,9 @@ def iter_manifest(root: Path | None = None, sources: tuple[str, ...] = SOURCES,
 def corpus_available(root: Path | None = None) -> bool:
     root = Path(root) if root else corpus_dir()
     return any((root / s / "pages.jsonl").exists() for s in SOURCES)
+
+
+def no_corpus(root: Path) -> NoCorpus:
+    """The error for a folder without usable manifests, naming what was looked for."""
+    return NoCorpus(f"no corpus pages under {root}: expected folders such as {SOURCES[0]}/ with a pages.jsonl "
+                    "manifest listing .html.gz pages (give --corpus DIR or set $SPAMDETECT_CORPUS)")
