@@ -152,17 +152,26 @@ def file_heldout(path: str, workers: int = 1) -> HeldOut:
     from spamdetect.features import featurize_frame, featurize_words
 
     low = path.lower()
-    if low.endswith(".parquet"):
-        df = pd.read_parquet(path)
-    elif low.endswith(".csv"):
-        df = pd.read_csv(path)
-    else:
-        df = pd.read_json(path, lines=True, dtype=False)
+    kind = "Parquet" if low.endswith(".parquet") else "CSV" if low.endswith(".csv") else "JSONL"
+    try:
+        if kind == "Parquet":
+            df = pd.read_parquet(path)
+        elif kind == "CSV":
+            df = pd.read_csv(path)
+        else:
+            df = pd.read_json(path, lines=True, dtype=False)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- pandas and pyarrow raise many kinds for a file they cannot read
+        raise PromotionError(f"{path}: cannot read it as {kind}: {type(exc).__name__}: {exc}") from None
     if "label" not in df.columns:
         raise PromotionError(f"{path}: held-out data needs a 'label' column (1/farm, 0/legit)")
     labels = df["label"].map(lambda v: {"farm": 1, "legit": 0, "trustworthy": 0}.get(v, v) if isinstance(v, str) else v)
-    if not labels.isin([0, 1]).all():
-        raise PromotionError(f"{path}: 'label' must be 1/farm or 0/legit")
+    bad = ~labels.isin([0, 1])
+    if bad.any():
+        first = int(np.argmax(bad.to_numpy()))
+        raise PromotionError(f"{path}: 'label' must be 1/farm or 0/legit; {bad.sum()} row(s) are not, the first "
+                             f"is row {first + 1}: {df['label'].iloc[first]!r}")
     for col in ("html", "text"):
         if col not in df.columns:
             df[col] = None

@@ -163,3 +163,14 @@ def test_judge_applies_both_tolerances():
     ok, reasons = promote.judge({"roc_auc": 0.97, "fpr_real_legit": float("nan")}, champ, auc_tolerance=0.002,
                                 fpr_tolerance=0.002)
     assert not ok and "cannot be measured" in reasons[0]
+
+
+def test_a_heldout_file_that_cannot_be_used_says_which_file_and_row(tmp_path):
+    bad_bytes = tmp_path / "latin1.jsonl"
+    bad_bytes.write_bytes(b'{"label": 1, "text": "caf\xe9"}\n')
+    with pytest.raises(promote.PromotionError, match=r"latin1.jsonl: cannot read it as JSONL: UnicodeDecodeError"):
+        promote.file_heldout(str(bad_bytes))
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"label": 1, "text": "a page"}\n{"label": "spam", "text": "another"}\n')
+    with pytest.raises(promote.PromotionError, match=r"labels.jsonl: .*1 row\(s\) are not, the first is row 2: 'spam'"):
+        promote.file_heldout(str(labels))
