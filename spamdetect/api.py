@@ -24,12 +24,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 from itertools import islice
 
 from spamdetect.model import TrustModel
-from spamdetect.page import Page, is_blank
-from spamdetect.readers import Record, parse_date
+from spamdetect.readers import Record, record_from_row
 
 FIELDS = ("id", "url", "trust", "label", "reasons", "error")
 
@@ -125,36 +124,7 @@ def _as_record(row: dict | Record, index: int) -> Record:
         return row
     if not isinstance(row, dict):
         return Record(str(index), None, f"expected a dict or Record, got {type(row).__name__}", "<api>")
-    rid = row.get("id")
-    rid = str(rid) if rid not in (None, "") else str(index)
-    html, text, url, raw_date = row.get("html"), row.get("text"), row.get("url"), row.get("crawl_date")
-    if url is not None and not isinstance(url, str):
-        return Record(rid, None, f"'url' must be a string, got {type(url).__name__}", "<api>")
-    has_html = isinstance(html, (str, bytes)) and not is_blank(html)
-    has_text = isinstance(text, str) and not is_blank(text)
-    if not has_html and not has_text:
-        if isinstance(html, (str, bytes)) or isinstance(text, str):
-            return Record(rid, None, "nothing to score: the record's 'html' or 'text' is empty or only whitespace",
-                          "<api>", url)
-        return Record(rid, None, "record has neither an 'html' nor a 'text' string", "<api>", url)
-    notes = []
-    if isinstance(raw_date, datetime):
-        crawl_date = raw_date
-    elif isinstance(raw_date, date):
-        crawl_date = datetime(raw_date.year, raw_date.month, raw_date.day)
-    elif isinstance(raw_date, str) and raw_date:
-        crawl_date = parse_date(raw_date)
-        if crawl_date is None:
-            notes.append(f"unparseable crawl_date {raw_date!r}")
-    else:
-        crawl_date = None
-    try:
-        page = (Page(html=html, url=url, crawl_date=crawl_date, id=rid) if has_html
-                else Page.from_text(text, url=url, crawl_date=crawl_date, id=rid))
-    except Exception as exc:  # noqa: BLE001 - one unparseable page must not break the batch
-        return Record(rid, None, f"cannot parse page: {type(exc).__name__}: {exc}"[:300], "<api>", url)
-    page.notes.extend(notes)
-    return Record(rid, page, None, "<api>")
+    return record_from_row(row, str(index), "<api>", what="record")
 
 
 def _measure(n: int | None = None) -> None:

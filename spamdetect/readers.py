@@ -34,7 +34,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -753,6 +753,17 @@ def _jsonl_record(line: bytes, default_id: str, src: str) -> Record:
         return Record(default_id, None, f"bad JSON: {exc}", src)
     if not isinstance(row, dict):
         return Record(default_id, None, f"expected a JSON object, got {type(row).__name__}", src)
+    return record_from_row(row, default_id, src, notes=notes)
+
+
+def record_from_row(row: dict, default_id: str, src: str, *, notes: list[str] | None = None,
+                    what: str = "line") -> Record:
+    """A ``Record`` from one ``{"id"?, "url"?, "html" | "text", "crawl_date"?}`` row (a JSONL line, or a
+    dict given to the API); never raises: a row that cannot be scored is a Record with ``error``.
+
+    ``html`` may also be bytes and ``crawl_date`` a ``datetime`` or ``date`` (rows from Python);
+    ``what`` names the row in messages ("line", "record"); ``notes`` are carried onto the page.
+    """
     rid, html, text, url = row.get("id"), row.get("html"), row.get("text"), row.get("url")
     known_url = url if isinstance(url, str) else None  # error records keep the URL when it is one
     if rid in (None, ""):
@@ -762,20 +773,34 @@ def _jsonl_record(line: bytes, default_id: str, src: str) -> Record:
     else:  # str() of a list or an object is no id a user can look up
         return Record(default_id, None, f"'id' must be a string or a number, got {type(rid).__name__}", src,
                       known_url)
-    if not isinstance(html, str) and not isinstance(text, str):
-        return Record(rid, None, "line has neither an 'html' nor a 'text' string", src, known_url)
+    if not isinstance(html, (str, bytes)) and not isinstance(text, str):
+        return Record(rid, None, f"{what} has neither an 'html' nor a 'text' string", src, known_url)
     if url is not None and not isinstance(url, str):
         return Record(rid, None, f"'url' must be a string, got {type(url).__name__}", src)
-    html, text = (v if isinstance(v, str) and not is_blank(v) else None for v in (html, text))
+    html = html if isinstance(html, (str, bytes)) and not is_blank(html) else None
+    text = text if isinstance(text, str) and not is_blank(text) else None
     if html is None and text is None:
-        return Record(rid, None, "nothing to score: the line's 'html' or 'text' is empty or only whitespace", src, url)
-    raw_date = row.get("crawl_date")
-    crawl_date = parse_date(raw_date) if isinstance(raw_date, str) else None
-    if html is not None:
-        page = _html_page(html, [], url=url, crawl_date=crawl_date, id=rid)
-    else:
-        page = Page.from_text(text, url=url, crawl_date=crawl_date, id=rid)
-    if raw_date and crawl_date is None:
-        notes.append(f"unparseable crawl_date {raw_date!r}")
-    page.notes.extend(notes)
+        return Record(rid, None, f"nothing to score: the {what}'s 'html' or 'text' is empty or only whitespace",
+                      src, url)
+    crawl_date, date_note = _row_date(row.get("crawl_date"))
+    try:
+        if html is not None:
+            page = _html_page(html, [], url=url, crawl_date=crawl_date, id=rid)
+        else:
+            page = Page.from_text(text, url=url, crawl_date=crawl_date, id=rid)
+    except Exception as exc:  # noqa: BLE001 - one unparseable page must not break the batch
+        return Record(rid, None, f"cannot parse page: {type(exc).__name__}: {exc}"[:300], src, url)
+    page.notes.extend([*(notes or []), *([date_note] if date_note else [])])
     return Record(rid, page, None, src)
+
+
+def _row_date(value) -> tuple[datetime | None, str | None]:
+    """A row's ``crawl_date`` and, when one was given but cannot be read, the note that says so."""
+    if isinstance(value, datetime):
+        return value, None
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day), None
+    parsed = parse_date(value) if isinstance(value, str) else None
+    if parsed is None and value not in (None, ""):
+        return None, f"unparseable crawl_date {value!r}"
+    return parsed, None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,19 @@ def test_bad_records_become_errors_in_place_and_never_raise(scorer, real_rows):
     # a page that shows nothing is scored, and the score says it rests on nothing but the title and markup
     assert out[7]["reasons"][-1] == "note: no visible text beyond the title: the score rests on the title and markup alone"
     assert not any("visible text" in r for r in out[1]["reasons"] + out[5]["reasons"])
+
+
+def test_api_rows_follow_the_jsonl_rules_for_ids_and_dates(scorer):
+    # the API and `spamdetect score` read a row with one function: an id that is an object is no id
+    # (its repr was used), and a crawl_date that is not a date string is noted, not dropped silently
+    out = list(scorer.score_many([{"id": {"nested": 1}, "url": "https://a.com/1", "html": "<p>x</p>"},
+                                  {"id": True, "html": "<p>x</p>"},
+                                  {"html": "<p>A page.</p>", "crawl_date": 1700000000},
+                                  {"html": b"<p>A page as bytes.</p>", "crawl_date": date(2024, 5, 1)}]))
+    assert out[0]["error"] == "'id' must be a string or a number, got dict" and out[0]["url"] == "https://a.com/1"
+    assert out[0]["id"] == "0" and out[1]["error"] == "'id' must be a string or a number, got bool"
+    assert "note: unparseable crawl_date 1700000000" in out[2]["reasons"]
+    assert out[3]["error"] is None and not any("crawl_date" in r for r in out[3]["reasons"])
 
 
 def test_threshold_override_changes_labels_not_trust(scorer, real_rows):
