@@ -48,6 +48,7 @@ import argparse
 import csv
 import gzip
 import io
+import os
 import ipaddress
 import json
 import random
@@ -150,6 +151,8 @@ def reason_kind(reason: Any) -> str | None:
 def _format_of(path: str) -> str:
     if path == "-":
         return "jsonl"
+    if os.path.isdir(path):  # `score --engine spark -o DIR`: a directory of Parquet files, whatever its name
+        return "parquet"
     name = path.lower().removesuffix(".gz")
     for suffix, fmt in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "jsonl"), (".csv", "csv"),
                         (".parquet", "parquet"), (".pq", "parquet")):
@@ -175,16 +178,21 @@ def iter_score_rows(path: str, batch_rows: int = 65536) -> Iterator[dict]:
     """Rows of a score file, streamed; a row that cannot be read comes back as an error row, not skipped."""
     fmt = _format_of(path)
     if fmt == "parquet":
-        import pyarrow.parquet as pq
+        import pyarrow.dataset as ds
 
-        pf = pq.ParquetFile(path)
-        cols = [c for c in ("id", "url", "trust", "label", "reasons", "error") if c in pf.schema_arrow.names]
-        for batch in pf.iter_batches(batch_size=batch_rows, columns=cols):
+        # A file, or a Spark output directory: its data files, without _done/, _staging/ and _SUCCESS
+        # (pyarrow leaves names starting with _ or . out, as Spark does).
+        data = ds.dataset(path, format="parquet")
+        _check_columns(path, data.schema.names)
+        cols = [c for c in ("id", "url", "trust", "label", "reasons", "error") if c in data.schema.names]
+        for batch in data.to_batches(columns=cols, batch_size=batch_rows):
             yield from batch.to_pylist()
         return
     with _open_text(path) as fh:
         if fmt == "csv":
-            for i, row in enumerate(csv.DictReader(fh), start=2):
+            reader = csv.DictReader(fh)
+            _check_columns(path, reader.fieldnames or [])
+            for i, row in enumerate(reader, start=2):
                 yield _csv_row(row, f"{path}:{i}")
             return
         for i, line in enumerate(fh, start=1):
@@ -196,6 +204,13 @@ def iter_score_rows(path: str, batch_rows: int = 65536) -> Iterator[dict]:
                 yield _unreadable(f"{path}:{i}", f"bad JSON ({exc})")
                 continue
             yield row if isinstance(row, dict) else _unreadable(f"{path}:{i}", "not a JSON object")
+
+
+def _check_columns(path: str, columns: list[str]) -> None:
+    """Refuse a table that `spamdetect score` did not write: every score row has a trust or an error."""
+    if "trust" not in columns and "error" not in columns:
+        shown = ", ".join(columns[:8]) + (", ..." if len(columns) > 8 else "") or "none"
+        raise ValueError(f"{path} is not a score file: it has no 'trust' or 'error' column (columns: {shown})")
 
 
 def _csv_row(row: dict, where: str) -> dict:
@@ -467,12 +482,28 @@ def aggregate_files(paths: list[str], sample_size: int = QUANTILE_SAMPLE) -> Sit
     """Stream every score file into one aggregator."""
     agg = SiteAggregator(sample_size=sample_size)
     for path in paths:
-        if path != "-" and not Path(path).is_file():
+        if path != "-" and not Path(path).exists():
             raise FileNotFoundError(f"no such score file: {path}")
+        if Path(path).is_dir():
+            _check_parquet_dir(Path(path))
         _format_of(path)  # fail on an unknown suffix before reading anything
+        if Path(path).is_dir() and (Path(path) / "_done").is_dir() and not (Path(path) / "_SUCCESS").exists():
+            print(f"spamdetect sites: {path}: the Spark run that writes it has not finished (no _SUCCESS); "
+                  "reading the groups written so far", file=sys.stderr)
         agg.totals.inputs.append(path)
         agg.add_all(iter_score_rows(path))
     return agg
+
+
+def _check_parquet_dir(path: Path) -> None:
+    """A directory is read as the Parquet files `score --engine spark -o DIR` writes: refuse any other."""
+    visible = [f.name for f in path.iterdir() if not f.name.startswith(("_", "."))]
+    others = [name for name in visible if not name.endswith(".parquet")]
+    if others or not visible:
+        what = f"holds other files than Parquet ({', '.join(sorted(others)[:3])}{', ...' if len(others) > 3 else ''})" \
+            if others else "holds no Parquet files"
+        raise ValueError(f"{path} is a directory that {what}: give score files, or the directory "
+                         "`score --engine spark -o DIR` wrote")
 
 
 def cli_main(args: argparse.Namespace) -> int:

@@ -209,6 +209,15 @@ def test_cli_rejects_missing_files_and_unknown_formats_clearly(tmp_path, capsys)
     (tmp_path / "s.jsonl").write_text("")
     assert main(["sites", str(tmp_path / "s.jsonl"), "-o", str(tmp_path / "s.xlsx")]) == 2
     assert "cannot tell the format" in capsys.readouterr().err
+    # a table some other tool wrote, and a directory that is not a Parquet output, are refused, not
+    # counted as rows of errors (a CSV with columns a,b gave "0 sites from 1 rows ... 1 errors", exit 0)
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    pd.DataFrame({"x": [1]}).to_parquet(tmp_path / "other.parquet")
+    for other in ("other.csv", "other.parquet"):
+        assert main(["sites", str(tmp_path / other), "-o", str(tmp_path / "s.csv")]) == 2
+        assert "is not a score file: it has no 'trust' or 'error' column" in capsys.readouterr().err
+    assert main(["sites", str(tmp_path), "-o", str(tmp_path / "s.csv")]) == 2
+    assert "is a directory that holds other files than Parquet (other.csv" in capsys.readouterr().err
 
 
 def test_cli_refuses_an_output_that_is_an_input_and_says_so_when_an_output_cannot_be_written(tmp_path, capsys):

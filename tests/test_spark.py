@@ -141,6 +141,24 @@ def test_output_is_a_parquet_directory_with_the_record_schema(spark_run):
     assert len(record["inputs"]) == 4 and all((out / f).exists() for f in record["files"])
 
 
+def test_sites_reads_the_spark_output_directory_as_it_reads_the_local_engine_s_file(spark_run, local_run,
+                                                                                    tmp_path, capsys):
+    # the next step of a crawl pipeline: `spamdetect sites` on what `score --engine spark -o DIR` wrote,
+    # its _done/ records and _SUCCESS left out; the site table equals the one from the local engine's JSONL
+    from spamdetect.sites import cli_main
+
+    _, out, _ = spark_run
+    local = tmp_path / "local.jsonl"
+    local_run[1].to_json(local, orient="records", lines=True)
+    tables = {}
+    for name, scores in (("spark", str(out)), ("local", str(local))):
+        args = cli.build_parser().parse_args(["sites", scores, "-o", str(tmp_path / f"{name}.csv")])
+        assert cli_main(args) == 0, capsys.readouterr().err
+        tables[name] = pd.read_csv(tmp_path / f"{name}.csv")
+    assert len(tables["spark"]) >= 2
+    pd.testing.assert_frame_equal(tables["spark"], tables["local"])
+
+
 def test_existing_output_is_refused_without_resume(spark, spark_run, inputs):
     _, out, _ = spark_run
     with pytest.raises(CannotStart, match="--resume"):
