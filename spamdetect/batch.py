@@ -37,7 +37,7 @@ from spamdetect.loading import ModelUnavailable, load_scorer
 from spamdetect.pools import pool_context
 from spamdetect.readers import InputReader, RawRecord, Record, output_file, output_is_input
 from spamdetect.scorer import FARM, Scorer
-from spamdetect.writers import open_writer, output_has_records, resume_point
+from spamdetect.writers import open_writer, output_format, output_has_records, resume_point
 
 BATCH_SIZE = 32  # records per task: big enough that per-task IPC is noise, small enough to keep workers even
 MAX_BATCH_BYTES = 16 * 1024 * 1024  # ... and a byte bound, so a run of huge pages does not balloon memory
@@ -432,11 +432,12 @@ def _check_arguments(inputs: list[str], output: str, fmt: str | None, resume: bo
         where = "standard output is redirected to an input" if output == "-" else f"{output} is also an input"
         raise CannotStart(f"{where}: write the results to another file")
     try:
-        if not resume and not overwrite and output_has_records(output, fmt):
-            raise CannotStart(f"{output} already holds results: use --resume to continue that run, "
-                              "or --overwrite to replace it")
-    except ValueError as exc:  # unknown output format
+        output_format(output, fmt)
+    except ValueError as exc:  # unknown or compressed output format
         raise CannotStart(str(exc)) from None
+    if not resume and not overwrite and output_has_records(output, fmt):
+        raise CannotStart(f"{output} already holds results: use --resume to continue that run, "
+                          "or --overwrite to replace it")
 
 
 def _stop(writer, stream, bar: _Progress | None) -> None:

@@ -288,7 +288,11 @@ def infer_format(path: str) -> str:
     return _SUFFIX_FORMATS[suffix]
 
 
-def _normal_format(path: str, fmt: str | None) -> str:
+def output_format(path: str, fmt: str | None) -> str:
+    """The format ``path`` is written in: ``fmt``, else its suffix's; ValueError when neither tells."""
+    if path.lower().endswith((".gz", ".bz2", ".xz", ".zst")):  # would hold plain text under a compressed name
+        raise ValueError(f"{path!r} names a compressed file, and scores are written uncompressed: use .parquet "
+                         "(compressed columns) or pipe JSONL through a compressor: -o - | gzip > scores.jsonl.gz")
     fmt = (fmt or infer_format(path)).lower()
     fmt = {"json": "jsonl", "ndjson": "jsonl"}.get(fmt, fmt)
     if fmt not in ("jsonl", "csv", "parquet"):
@@ -301,7 +305,7 @@ def open_writer(path: str, fmt: str | None = None, *, append: bool = False) -> W
 
     ``append=True`` continues an output after ``resume_point`` has checked it.
     """
-    fmt = _normal_format(path, fmt)
+    fmt = output_format(path, fmt)
     if fmt == "jsonl":
         return JsonlWriter(path, append)
     if fmt == "csv":
@@ -323,7 +327,7 @@ def output_has_records(path: str, fmt: str | None = None) -> bool:
     """True when ``path`` (or its Parquet journal) already holds something a new run would overwrite."""
     if path == "-":
         return False
-    paths = [path, journal_path(path)] if _normal_format(path, fmt) == "parquet" else [path]
+    paths = [path, journal_path(path)] if output_format(path, fmt) == "parquet" else [path]
     return any(os.path.exists(p) and os.path.getsize(p) > 0 for p in paths)
 
 
@@ -332,7 +336,7 @@ def resume_point(path: str, fmt: str | None = None) -> ResumePoint:
 
     Raises ``ValueError`` when the file is not a ``spamdetect score`` output.
     """
-    fmt = _normal_format(path, fmt)
+    fmt = output_format(path, fmt)
     if fmt == "parquet":
         if os.path.exists(journal_path(path)):
             return _jsonl_resume_point(journal_path(path))

@@ -30,6 +30,11 @@ def test_unknown_suffix_or_format_is_refused(tmp_path):
         open_writer(str(tmp_path / "out.xlsx"), None)
     with pytest.raises(ValueError):
         open_writer(str(tmp_path / "out.jsonl"), "yaml")
+    # plain text under a compressed name would fool every reader that trusts the suffix (sites does)
+    for name, fmt in (("out.jsonl.gz", None), ("out.csv.gz", None), ("out.gz", "jsonl")):
+        with pytest.raises(ValueError, match="names a compressed file"):
+            open_writer(str(tmp_path / name), fmt)
+    assert not list(tmp_path.iterdir())
 
 
 def test_jsonl_flushes_each_record_and_writes_nan_as_null(tmp_path):
