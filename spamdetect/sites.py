@@ -45,24 +45,18 @@ quantiles are exact for sites with up to that many scored pages and sampled esti
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
-import io
-import os
 import ipaddress
-import json
 import random
 import re
 import sys
 import time
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -71,6 +65,7 @@ from scipy.special import betainc
 
 from spamdetect.domains import split_host
 from spamdetect.readers import output_is_input
+from spamdetect.score_files import UNREADABLE, check_score_file, iter_score_rows, table_format
 
 FARM = "farm"  # the page label ``spamdetect score`` gives flagged pages
 SITE_LABELS = ("farm", "mixed", "unknown", "legit")  # also the sort order of the sites table
@@ -146,90 +141,6 @@ def reason_kind(reason: Any) -> str | None:
     return sys.intern(kind) if kind else None  # one string per kind, not one per site that names it
 
 
-# ----- reading score files -------------------------------------------------------------------
-
-def _format_of(path: str) -> str:
-    if path == "-":
-        return "jsonl"
-    if os.path.isdir(path):  # `score --engine spark -o DIR`: a directory of Parquet files, whatever its name
-        return "parquet"
-    name = path.lower().removesuffix(".gz")
-    for suffix, fmt in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "jsonl"), (".csv", "csv"),
-                        (".parquet", "parquet"), (".pq", "parquet")):
-        if name.endswith(suffix):
-            return fmt
-    raise ValueError(f"cannot tell the format of {path!r}: expected .jsonl[.gz], .csv[.gz] or .parquet")
-
-
-def _open_text(path: str) -> IO[str]:
-    if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
-    if path.lower().endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
-    return open(path, encoding="utf-8", errors="replace", newline="")
-
-
-def _unreadable(where: str, why: str) -> dict:
-    return {"id": where, "url": None, "trust": None, "label": None, "reasons": [],
-            "error": f"unreadable score row: {why}"}
-
-
-def iter_score_rows(path: str, batch_rows: int = 65536) -> Iterator[dict]:
-    """Rows of a score file, streamed; a row that cannot be read comes back as an error row, not skipped."""
-    fmt = _format_of(path)
-    if fmt == "parquet":
-        import pyarrow.dataset as ds
-
-        # A file, or a Spark output directory: its data files, without _done/, _staging/ and _SUCCESS
-        # (pyarrow leaves names starting with _ or . out, as Spark does).
-        data = ds.dataset(path, format="parquet")
-        _check_columns(path, data.schema.names)
-        cols = [c for c in ("id", "url", "trust", "label", "reasons", "error") if c in data.schema.names]
-        for batch in data.to_batches(columns=cols, batch_size=batch_rows):
-            yield from batch.to_pylist()
-        return
-    with _open_text(path) as fh:
-        if fmt == "csv":
-            reader = csv.DictReader(fh)
-            _check_columns(path, reader.fieldnames or [])
-            for i, row in enumerate(reader, start=2):
-                yield _csv_row(row, f"{path}:{i}")
-            return
-        for i, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as exc:
-                yield _unreadable(f"{path}:{i}", f"bad JSON ({exc})")
-                continue
-            yield row if isinstance(row, dict) else _unreadable(f"{path}:{i}", "not a JSON object")
-
-
-def _check_columns(path: str, columns: list[str]) -> None:
-    """Refuse a table that `spamdetect score` did not write: every score row has a trust or an error."""
-    if "trust" not in columns and "error" not in columns:
-        shown = ", ".join(columns[:8]) + (", ..." if len(columns) > 8 else "") or "none"
-        raise ValueError(f"{path} is not a score file: it has no 'trust' or 'error' column (columns: {shown})")
-
-
-def _csv_row(row: dict, where: str) -> dict:
-    """A CSV row as written by ``spamdetect score``: empty = null, reasons joined with ' | '."""
-    def cell(key: str) -> str | None:
-        value = row.get(key)
-        return value if value not in (None, "") else None
-
-    trust: Any = cell("trust")
-    if trust is not None:
-        try:
-            trust = float(trust)
-        except ValueError:
-            return _unreadable(where, f"trust {trust!r} is not a number")
-    reasons = [r for r in (cell("reasons") or "").split(" | ") if r]
-    return {"id": cell("id"), "url": cell("url"), "trust": trust, "label": cell("label"), "reasons": reasons,
-            "error": cell("error")}
-
-
 # ----- aggregation ---------------------------------------------------------------------------
 
 class SiteStats:
@@ -277,7 +188,7 @@ class SiteAggregator:
     def add(self, row: dict) -> None:
         t = self.totals
         t.rows += 1
-        if str(row.get("error") or "").startswith("unreadable score row"):
+        if str(row.get("error") or "").startswith(UNREADABLE):
             t.unreadable += 1
         domain = site_of(row.get("url"))
         site = None
@@ -458,7 +369,7 @@ def blocklist_domains(sites: pd.DataFrame, min_confidence: float = DEFAULT_BLOCK
 
 def write_sites(sites: pd.DataFrame, path: str) -> None:
     """The sites table as CSV (also for '-': stdout), JSONL or Parquet, by suffix."""
-    fmt = "csv" if path == "-" else _format_of(path)
+    fmt = "csv" if path == "-" else table_format(path)
     if fmt == "parquet":
         sites.to_parquet(path, index=False)
     elif fmt == "jsonl":
@@ -479,31 +390,14 @@ def write_blocklist(domains: list[str], path: str, header: list[str] | None = No
 
 
 def aggregate_files(paths: list[str], sample_size: int = QUANTILE_SAMPLE) -> SiteAggregator:
-    """Stream every score file into one aggregator."""
+    """Stream every score file into one aggregator (all are checked before the first is read)."""
+    for path in paths:
+        check_score_file(path, "spamdetect sites")
     agg = SiteAggregator(sample_size=sample_size)
     for path in paths:
-        if path != "-" and not Path(path).exists():
-            raise FileNotFoundError(f"no such score file: {path}")
-        if Path(path).is_dir():
-            _check_parquet_dir(Path(path))
-        _format_of(path)  # fail on an unknown suffix before reading anything
-        if Path(path).is_dir() and (Path(path) / "_done").is_dir() and not (Path(path) / "_SUCCESS").exists():
-            print(f"spamdetect sites: {path}: the Spark run that writes it has not finished (no _SUCCESS); "
-                  "reading the groups written so far", file=sys.stderr)
         agg.totals.inputs.append(path)
         agg.add_all(iter_score_rows(path))
     return agg
-
-
-def _check_parquet_dir(path: Path) -> None:
-    """A directory is read as the Parquet files `score --engine spark -o DIR` writes: refuse any other."""
-    visible = [f.name for f in path.iterdir() if not f.name.startswith(("_", "."))]
-    others = [name for name in visible if not name.endswith(".parquet")]
-    if others or not visible:
-        what = f"holds other files than Parquet ({', '.join(sorted(others)[:3])}{', ...' if len(others) > 3 else ''})" \
-            if others else "holds no Parquet files"
-        raise ValueError(f"{path} is a directory that {what}: give score files, or the directory "
-                         "`score --engine spark -o DIR` wrote")
 
 
 def cli_main(args: argparse.Namespace) -> int:
@@ -516,7 +410,7 @@ def cli_main(args: argparse.Namespace) -> int:
             return 2
     try:
         if args.output != "-":
-            _format_of(args.output)  # fail before reading millions of rows, not after
+            table_format(args.output)  # fail before reading millions of rows, not after
         agg = aggregate_files(args.scores)
         result = agg.result(threshold=args.threshold, prior=args.prior)
     except (OSError, ValueError) as exc:

@@ -1,4 +1,5 @@
-"""Summarise a scores file (JSONL, CSV or Parquet): counts, trust distribution, top reasons, lowest-trust pages."""
+"""Summarise score files (JSONL, CSV, Parquet or a Spark output directory): counts, trust distribution,
+top reasons, lowest-trust pages. ``python -m spamdetect.summary SCORES...``"""
 
 from __future__ import annotations
 
@@ -8,23 +9,21 @@ from pathlib import Path
 
 import pandas as pd
 
+from spamdetect.score_files import FIELDS, check_score_file, iter_score_rows
+
 
 def read_scores(path: str | Path) -> pd.DataFrame:
-    """Load an output file written by ``spamdetect score``."""
-    path = Path(path)
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    if path.suffix == ".csv":
-        df = pd.read_csv(path)
-        df["reasons"] = df["reasons"].fillna("").map(lambda s: [r for r in s.split(" | ") if r])
-        return df
-    return pd.read_json(path, lines=True)
+    """Load an output written by ``spamdetect score`` (unreadable rows become error rows)."""
+    df = pd.DataFrame(list(iter_score_rows(str(path))), columns=list(FIELDS))
+    df["trust"] = pd.to_numeric(df["trust"], errors="coerce")  # a row another tool wrote: "high" is no trust
+    df["reasons"] = df["reasons"].map(lambda r: list(r) if isinstance(r, (list, tuple)) or hasattr(r, "tolist") else [])
+    return df
 
 
 def summarize(df: pd.DataFrame, top: int = 5) -> str:
     """A short human-readable summary of scored pages."""
-    scored = df[df["error"].isna()]
-    lines = [f"pages: {len(df)}  scored: {len(scored)}  errors: {len(df) - len(scored)}  "
+    scored = df[df["error"].isna() & df["trust"].notna()]
+    lines = [f"pages: {len(df)}  scored: {len(scored)}  errors or no trust: {len(df) - len(scored)}  "
              f"farms: {(scored['label'] == 'farm').sum()}  trustworthy: {(scored['label'] == 'trustworthy').sum()}"]
     if len(scored):
         q = scored["trust"].quantile([0.1, 0.5, 0.9])
@@ -46,9 +45,15 @@ def summarize(df: pd.DataFrame, top: int = 5) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    for path in argv:
-        print(f"== {path}")
-        print(summarize(read_scores(path)))
+    try:
+        for path in argv:
+            check_score_file(path, "spamdetect.summary")
+        for path in argv:
+            print(f"== {path}")
+            print(summarize(read_scores(path)))
+    except (OSError, ValueError) as exc:
+        print(f"spamdetect.summary: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 
 from spamdetect.config import PROJECT_DIR, corpus_dir, shipped_model_path
+from spamdetect.score_files import iter_score_rows
 from spamdetect.site_report import render_report
-from spamdetect.sites import (SiteAggregator, aggregate_files, blocklist_domains, iter_score_rows, reason_kind,
+from spamdetect.sites import (SiteAggregator, aggregate_files, blocklist_domains, reason_kind,
                               site_of, site_verdicts)
 from spamdetect.writers import open_writer
 

@@ -1,0 +1,125 @@
+"""Reading what ``spamdetect score`` wrote: JSONL (optionally gzipped, '-' = stdin), CSV, Parquet, or
+the Parquet directory of ``score --engine spark``, as a stream of record dicts.
+
+``sites`` aggregates these rows and ``python -m spamdetect.summary`` summarises them. A row that cannot
+be read comes back as an error row (its ``error`` starts with ``UNREADABLE``), never skipped; a table
+that no ``score`` run wrote (no ``trust`` or ``error`` column) is refused as a whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+UNREADABLE = "unreadable score row"
+FIELDS = ("id", "url", "trust", "label", "reasons", "error")
+
+
+def table_format(path: str) -> str:
+    """'jsonl', 'csv' or 'parquet' from the file suffix ('-' is JSONL); ValueError when it tells none."""
+    if path == "-":
+        return "jsonl"
+    name = path.lower().removesuffix(".gz")
+    for suffix, fmt in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "jsonl"), (".csv", "csv"),
+                        (".parquet", "parquet"), (".pq", "parquet")):
+        if name.endswith(suffix):
+            return fmt
+    raise ValueError(f"cannot tell the format of {path!r}: expected .jsonl[.gz], .csv[.gz] or .parquet")
+
+
+def check_score_file(path: str, who: str) -> None:
+    """Refuse, before anything is read, a score input that is missing, of no known format, or a directory
+    other than a Spark output; say on stderr (as ``who``) when a Spark output is not finished yet."""
+    if path == "-":
+        return
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"no such score file: {path}")
+    if not p.is_dir():
+        table_format(path)
+        return
+    visible = [f.name for f in p.iterdir() if not f.name.startswith(("_", "."))]
+    others = sorted(name for name in visible if not name.endswith(".parquet"))
+    if others or not visible:
+        what = (f"holds other files than Parquet ({', '.join(others[:3])}{', ...' if len(others) > 3 else ''})"
+                if others else "holds no Parquet files")
+        raise ValueError(f"{path} is a directory that {what}: give score files, or the directory "
+                         "`score --engine spark -o DIR` wrote")
+    if (p / "_done").is_dir() and not (p / "_SUCCESS").exists():
+        print(f"{who}: {path}: the Spark run that writes it has not finished (no _SUCCESS); "
+              "reading the groups written so far", file=sys.stderr)
+
+
+def iter_score_rows(path: str, batch_rows: int = 65536) -> Iterator[dict]:
+    """Rows of a score file, streamed; a row that cannot be read comes back as an error row, not skipped."""
+    fmt = "parquet" if path != "-" and os.path.isdir(path) else table_format(path)
+    if fmt == "parquet":
+        import pyarrow.dataset as ds
+
+        # A file, or a Spark output directory: its data files, without _done/, _staging/ and _SUCCESS
+        # (pyarrow leaves names starting with _ or . out, as Spark does).
+        data = ds.dataset(path, format="parquet")
+        _check_columns(path, data.schema.names)
+        cols = [c for c in FIELDS if c in data.schema.names]
+        for batch in data.to_batches(columns=cols, batch_size=batch_rows):
+            yield from batch.to_pylist()
+        return
+    with _open_text(path) as fh:
+        if fmt == "csv":
+            reader = csv.DictReader(fh)
+            _check_columns(path, reader.fieldnames or [])
+            for i, row in enumerate(reader, start=2):
+                yield _csv_row(row, f"{path}:{i}")
+            return
+        for i, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                yield _unreadable(f"{path}:{i}", f"bad JSON ({exc})")
+                continue
+            yield row if isinstance(row, dict) else _unreadable(f"{path}:{i}", "not a JSON object")
+
+
+def _open_text(path: str) -> IO[str]:
+    if path == "-":
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+    if path.lower().endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
+    return open(path, encoding="utf-8", errors="replace", newline="")
+
+
+def _unreadable(where: str, why: str) -> dict:
+    return {"id": where, "url": None, "trust": None, "label": None, "reasons": [], "error": f"{UNREADABLE}: {why}"}
+
+
+def _check_columns(path: str, columns: list[str]) -> None:
+    """Refuse a table that `spamdetect score` did not write: every score row has a trust or an error."""
+    if "trust" not in columns and "error" not in columns:
+        shown = ", ".join(columns[:8]) + (", ..." if len(columns) > 8 else "") or "none"
+        raise ValueError(f"{path} is not a score file: it has no 'trust' or 'error' column (columns: {shown})")
+
+
+def _csv_row(row: dict, where: str) -> dict:
+    """A CSV row as written by ``spamdetect score``: empty = null, reasons joined with ' | '."""
+    def cell(key: str) -> str | None:
+        value = row.get(key)
+        return value if value not in (None, "") else None
+
+    trust: Any = cell("trust")
+    if trust is not None:
+        try:
+            trust = float(trust)
+        except ValueError:
+            return _unreadable(where, f"trust {trust!r} is not a number")
+    reasons = [r for r in (cell("reasons") or "").split(" | ") if r]
+    return {"id": cell("id"), "url": cell("url"), "trust": trust, "label": cell("label"), "reasons": reasons,
+            "error": cell("error")}
