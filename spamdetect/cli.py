@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spamdetect", description="Score crawled pages for trustworthiness.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    score = sub.add_parser("score", help="score pages: html files, directories, WARC/WET, JSONL ('-' = stdin), txt")
+    score = sub.add_parser("score", help="score pages: html files, directories, WARC/WET, JSONL, txt; "
+                                         "'-' = stdin (JSONL or WARC/WET, gzipped or not)")
     score.add_argument("inputs", nargs="+")
     score.add_argument("-o", "--output", required=True, help="output file ('-' = stdout JSONL)")
     score.add_argument("--format", choices=["jsonl", "csv", "parquet"], help="default: from the output suffix")

@@ -247,7 +247,7 @@ class _Source:
 class InputReader:
     """Raw records of the given inputs in order, and how many input bytes have been consumed.
 
-    ``-`` reads JSONL from stdin; directories are walked recursively, sorted, keeping known
+    ``-`` reads stdin (JSONL or a WARC/WET stream); directories are walked recursively, sorted, keeping known
     suffixes; a file given more than once is read once. Paths are expanded once, up front, so ``total_bytes`` is known (None with stdin)
     and a progress bar can show an ETA from ``bytes_read()``. ``passed_over`` counts, by kind,
     what was read but is not a page.
@@ -295,7 +295,7 @@ class InputReader:
 
     def _read(self, source: _Source) -> Iterator[RawRecord]:
         if source.path is None:
-            yield from _jsonl_raw(sys.stdin.buffer, "<stdin>")
+            yield from _stdin_raw(sys.stdin.buffer, self.passed_over)
             return
         path, src = source.path, str(source.path)
         if not path.exists():
@@ -324,6 +324,56 @@ class InputReader:
                         yield from _jsonl_raw(fh, src)
             except (OSError, EOFError, zlib.error) as exc:  # unreadable, or gzip cut before any record
                 yield _error(src, src, f"cannot read {src}: {_describe(exc)}")
+
+
+def _stdin_raw(stream: BinaryIO, passed_over: Counter[str]) -> Iterator[RawRecord]:
+    """Standard input: JSONL, or a WARC/WET/ARC stream (``aws s3 cp s3://.../x.warc.gz - | spamdetect
+    score -``), gzipped or not, told apart by its first bytes since a pipe has no name."""
+    # A pipe cannot be rewound: read its start, then put it back in front. read1 returns what has
+    # arrived, so a slow producer's first lines are not held back for a full buffer.
+    read = getattr(stream, "read1", stream.read)
+    first = b""
+    while len(first) < _SNIFF_BYTES and (more := read(_SNIFF_BYTES - len(first))):
+        first += more
+    stream = io.BufferedReader(_Prefixed(first, stream))
+    head = first[:64]
+    gzipped = head[:2] == b"\x1f\x8b"
+    if gzipped:
+        try:  # the start of the first member, decompressed: enough to tell a WARC header from JSON
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(first, 64)
+        except zlib.error:
+            head = b""
+    if head.lstrip(b"\r\n").startswith(_ARCHIVE_STARTS):
+        yield from _warc_raw(stream, "<stdin>", passed_over)  # warcio reads gzip members itself
+    elif gzipped:
+        with gzip.GzipFile(fileobj=stream, mode="rb") as gz:
+            yield from _jsonl_raw(gz, "<stdin>")
+    else:
+        yield from _jsonl_raw(stream, "<stdin>")
+
+
+_SNIFF_BYTES = 512  # enough to decompress a WARC header's first bytes from a gzip member
+_ARCHIVE_STARTS = (b"WARC/", b"filedesc://")  # a WARC record header; an ARC file's first record
+
+
+class _Prefixed(io.RawIOBase):
+    """``prefix`` followed by the rest of ``stream``: a stream whose start was read to look at it."""
+
+    def __init__(self, prefix: bytes, stream: BinaryIO) -> None:
+        self._prefix = memoryview(prefix)
+        self._read = getattr(stream, "read1", stream.read)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._prefix:
+            n = min(len(buffer), len(self._prefix))
+            buffer[:n], self._prefix = self._prefix[:n], self._prefix[n:]
+            return n
+        data = self._read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
 
 
 def _one_gzip_stream(fh: BinaryIO) -> bool:
@@ -406,7 +456,7 @@ def output_is_input(output: str, inputs: Iterable[str]) -> bool:
 
 
 def read_inputs(paths: Iterable[str]) -> Iterator[Record]:
-    """Records of all inputs in order; ``-`` reads JSONL from stdin, directories are walked sorted."""
+    """Records of all inputs in order; ``-`` reads stdin (JSONL or a WARC/WET stream), directories are walked sorted."""
     for raw in InputReader(paths):
         yield raw.load()
 

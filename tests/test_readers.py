@@ -216,6 +216,26 @@ def test_dash_reads_jsonl_from_stdin(monkeypatch):
     assert [r.id for r in recs] == ["p1", "<stdin>:2", "<stdin>:3"] and recs[1].error
 
 
+@pytest.mark.parametrize("gz", [True, False])
+def test_dash_reads_a_warc_or_gzipped_jsonl_from_stdin_by_its_first_bytes(tmp_path, monkeypatch, gz):
+    # `aws s3 cp s3://.../x.warc.gz - | spamdetect score -`: a pipe has no name to tell its format by
+    warc = tmp_path / ("in.warc.gz" if gz else "in.warc")
+    _write_warc(warc, [("response", f"https://e.com/{i}", HTML.format(t=f"Story {i}").encode(), "text/html")
+                       for i in range(3)], gz=gz)
+    jsonl = "\n".join(_jsonl_lines()[:3]).encode()
+    for data, expected in ((warc.read_bytes(), _records(warc)),
+                           (gzip.compress(jsonl) if gz else b"\r\n" + jsonl, None)):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+        reader = InputReader(["-"])
+        recs = [raw.load() for raw in reader]
+        if expected is None:  # JSONL, compressed or after a blank line (which shifts the line numbers)
+            assert [r.id for r in recs] == (["p1", "<stdin>:2", "<stdin>:3"] if gz else ["p1", "<stdin>:3", "<stdin>:4"])
+        else:
+            assert [r.page.title for r in recs] == [r.page.title for r in expected] == ["Story 0", "Story 1", "Story 2"]
+            assert [r.id.replace("<stdin>", str(warc)) for r in recs] == [r.id for r in expected]
+            assert [r.url for r in recs] == [r.url for r in expected] and reader.passed_over == {"WARC warcinfo": 1}
+
+
 # ----- single files and directories -------------------------------------------------------------
 
 def test_directory_is_read_recursively_in_sorted_order_with_known_suffixes_only(tmp_path):
