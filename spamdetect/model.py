@@ -59,16 +59,19 @@ class ModelColumns(TransformerMixin, BaseEstimator):
     """Chooses the signal columns the classifier sees.
 
     Drops the unmodelled columns (see ``UNMODELLED_FEATURES``) and columns with no value in
-    training (e.g. the domain-list lookups when they are switched off).
+    training (e.g. the domain-list lookups when they are switched off). Given ``parts`` (the
+    calibration folds' training rows), a column must have a value in each: a fold model cannot
+    bin a column that is all missing in its rows (scikit-learn fails on it), which happens in
+    small corpora.
     """
 
     def __init__(self, feature_names: list[str], drop: tuple[str, ...] = ()):
         self.feature_names = feature_names
         self.drop = drop
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, parts: list[np.ndarray] | None = None):
         X = np.asarray(X, dtype=np.float64)
-        seen = ~np.all(np.isnan(X), axis=0)
+        seen = np.logical_and.reduce([~np.all(np.isnan(X[rows]), axis=0) for rows in (parts or [slice(None)])])
         self.keep_ = np.array([seen[i] and n not in self.drop for i, n in enumerate(self.feature_names)])
         return self
 
@@ -79,8 +82,11 @@ class ModelColumns(TransformerMixin, BaseEstimator):
         return np.asarray(self.feature_names, dtype=object)[self.keep_]
 
 
+CALIBRATION_FOLDS = 5  # fold models, each calibrated on the stories it did not see
+
+
 def fit_pipeline(F: np.ndarray, y: np.ndarray, groups: np.ndarray, *, families: list[str] | None = None,
-                 domain_lists: bool = False, calibration: str = "isotonic", folds: int = 5,
+                 domain_lists: bool = False, calibration: str = "isotonic", folds: int = CALIBRATION_FOLDS,
                  text: text_model.TextFit | None = None, **clf_params) -> tuple[Pipeline, np.ndarray]:
     """Fit the calibrated classifier on a precomputed signal matrix and wrap it with its featurizer.
 
@@ -93,8 +99,9 @@ def fit_pipeline(F: np.ndarray, y: np.ndarray, groups: np.ndarray, *, families: 
     if text is not None:
         F = np.column_stack([F, text.cross_fitted])
         featurizer = text_model.StackedFeaturizer(featurizer, text.model)
-    select = ModelColumns(list(featurizer.get_feature_names_out()), UNMODELLED_FEATURES).fit(F)
     cv = list(GroupKFold(n_splits=folds).split(F, y, groups))
+    select = ModelColumns(list(featurizer.get_feature_names_out()), UNMODELLED_FEATURES).fit(
+        F, parts=[train for train, _ in cv])
     # Five fold models, each with its own isotonic calibration, averaged: one isotonic calibrator
     # alone gives only ~40 distinct scores (a tenth of validation farms tie at P = 1.0), too coarse
     # to rank pages or to choose a threshold on.

@@ -99,6 +99,25 @@ def _misclassified(model: TrustModel, F: np.ndarray, df: pd.DataFrame, p: np.nda
     return wrong.drop(columns="row")
 
 
+def _check_trainable(df: pd.DataFrame, corpus: str | None, limit: int | None) -> None:
+    """Refuse, in words, a corpus too small for the steps that follow: five calibration folds of distinct
+    stories, both labels in every split (the threshold is chosen on validation legit pages)."""
+    from spamdetect.corpus.legit import NoCorpus
+    from spamdetect.model import CALIBRATION_FOLDS
+
+    split = df["split"].to_numpy()
+    tr, va, te = split == "train", split == "val", split == "test"
+    stories = df.loc[tr, "group"].nunique()
+    short = [f"{name} split has no {kind} page" for name, mask in (("training", tr), ("validation", va), ("test", te))
+             for kind, label in (("farm", 1), ("legit", 0)) if not (df.loc[mask, "label"] == label).any()]
+    if stories < CALIBRATION_FOLDS:
+        short.insert(0, f"the training split holds {stories} stories, and calibration needs {CALIBRATION_FOLDS}")
+    if short:
+        pages = f"--limit {limit} real pages" if limit else f"the real pages under {corpus or 'the corpus'}"
+        raise NoCorpus(f"too small a corpus to train on: {pages} made {len(df)} rows, and {'; '.join(short)} "
+                       "(use --limit 50 or more)")
+
+
 def run_training(*, corpus: str | None = None, seed: int = 0, limit: int | None = None, workers: int = 2,
                  domain_lists: bool = False, holdout_families: bool = False, save_to: str | None = None,
                  register: bool = True, run_name: str | None = None, log: bool = True) -> dict:
@@ -109,6 +128,7 @@ def run_training(*, corpus: str | None = None, seed: int = 0, limit: int | None 
     from spamdetect.evaluate import compute_metrics
 
     df = build_corpus(root=corpus, seed=seed, limit=limit, workers=workers)
+    _check_trainable(df, corpus, limit)
     fingerprint = corpus_fingerprint(df)
     S = corpus_features(df, fingerprint, domain_lists=domain_lists, workers=workers)
     T = corpus_text_counts(df, fingerprint, workers=workers)

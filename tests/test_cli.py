@@ -205,3 +205,14 @@ def test_train_without_corpus_pages_says_what_it_looked_for(tmp_path, capsys):
         assert main(["train", "--corpus", str(corpus), "--no-register", "--workers", "1"]) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"spamdetect train: no corpus pages under {corpus}") and err.count("\n") == 1, err
+
+
+def test_train_on_too_few_pages_says_what_is_missing(legit_records, capsys):
+    # --limit 1: one story, so no validation or test pages and one calibration fold: this ended in
+    # scikit-learn's "Cannot have number of splits n_splits=5 greater than the number of groups: 1"
+    from spamdetect.cli import main
+
+    assert main(["train", "--limit", "1", "--no-register", "--workers", "1"]) == 2
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.startswith("spamdetect train: too small a corpus to train on: --limit 1 real pages made"), err
+    assert "calibration needs 5" in err and "(use --limit 50 or more)" in err

@@ -157,3 +157,23 @@ def test_a_missing_crawl_date_in_a_frame_scores_like_no_crawl_date():
     without = page_features(page_from_row({"url": "https://example.org/a", "html": html, "crawl_date": None}))
     assert with_nat == pytest.approx(without, nan_ok=True)
     assert not all(v != v for v in with_nat.values())
+
+
+def test_a_column_missing_in_a_calibration_fold_s_rows_is_not_modelled():
+    # in a small corpus a signal can be present in one fold's stories only: scikit-learn's binning
+    # then failed ("window shape cannot be larger than input array shape") on the other folds
+    from spamdetect.model import ModelColumns, fit_pipeline
+    from spamdetect.signals import feature_names
+
+    rng = np.random.default_rng(0)
+    names = feature_names()
+    F = rng.random((60, len(names)))
+    groups = np.repeat(np.arange(12), 5)
+    F[groups >= 2, 0] = np.nan  # the first column: a value in two stories only
+    y = (rng.random(60) < 0.5).astype(int)
+    parts = [np.flatnonzero(groups != g) for g in (0, 1)]  # the stories without the value, held out in turn
+    assert ModelColumns(names).fit(F).keep_[0] and ModelColumns(names).fit(F, parts=parts).keep_[0]
+    assert not ModelColumns(names).fit(F, parts=[np.flatnonzero(groups >= 2)]).keep_[0]
+    F[groups >= 1, 0] = np.nan  # now in one story: some fold model never sees it
+    pipeline, _ = fit_pipeline(F, y, groups, max_iter=5)
+    assert names[0] not in pipeline.named_steps["select"].get_feature_names_out()

@@ -15,7 +15,7 @@ SOURCES = ("article-extraction-benchmark", "htmldate", "postlight-parser", "read
 
 
 class NoCorpus(FileNotFoundError):
-    """No manifest under the corpus folder lists a page that is there: nothing to build a corpus from."""
+    """The corpus folder gives nothing to train on: no manifest lists a page that is there, or too few."""
 
 
 @dataclass(frozen=True)
