@@ -235,11 +235,7 @@ def cli_main(args: argparse.Namespace) -> int:
     if clash:
         print(f"spamdetect filter: {clash}: it would be overwritten or read back while it is written", file=sys.stderr)
         return 2
-    try:
-        scorer = load(args.model, threshold=args.threshold)
-    except (OSError, ValueError) as exc:
-        print(f"spamdetect filter: {exc}", file=sys.stderr)
-        return 2
+    scorer = load(args.model, threshold=args.threshold)  # ModelUnavailable: one line and exit 2 (cli.main)
     try:
         rejected_out = open(args.rejected, "wb") if args.rejected else None  # noqa: SIM115 - closed in finally
     except OSError as exc:

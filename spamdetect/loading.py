@@ -78,13 +78,13 @@ def load_model(uri: str | None = None) -> TrustModel:
     from spamdetect.config import shipped_model_path
 
     target = resolve_model(uri)
-    if not os.path.exists(target):
-        if target == str(shipped_model_path()):
-            raise ModelUnavailable(f"no shipped model at {target}: run `make model`")
-        if not URI_PATTERN.match(target):
-            raise ModelUnavailable(f"no model file {target} (and not an MLflow URI such as models:/spamdetect@champion)")
+    is_file = os.path.exists(target)
+    if not is_file and target == str(shipped_model_path()):
+        raise ModelUnavailable(f"no shipped model at {target}: run `make model`")
+    if not is_file and not URI_PATTERN.match(target):
+        raise ModelUnavailable(f"no model file {target} (and not an MLflow URI such as models:/spamdetect@champion)")
     try:
-        if os.path.exists(target):
+        if is_file:
             from spamdetect.model import TrustModel
 
             return TrustModel.load(target)

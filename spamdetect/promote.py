@@ -153,13 +153,10 @@ def file_heldout(path: str, workers: int = 1) -> HeldOut:
 
     low = path.lower()
     kind = "Parquet" if low.endswith(".parquet") else "CSV" if low.endswith(".csv") else "JSONL"
+    read = {"Parquet": pd.read_parquet, "CSV": pd.read_csv,
+            "JSONL": lambda p: pd.read_json(p, lines=True, dtype=False)}[kind]
     try:
-        if kind == "Parquet":
-            df = pd.read_parquet(path)
-        elif kind == "CSV":
-            df = pd.read_csv(path)
-        else:
-            df = pd.read_json(path, lines=True, dtype=False)
+        df = read(path)
     except FileNotFoundError:
         raise
     except Exception as exc:  # noqa: BLE001 -- pandas and pyarrow raise many kinds for a file they cannot read

@@ -329,12 +329,7 @@ class InputReader:
 def _stdin_raw(stream: BinaryIO, passed_over: Counter[str]) -> Iterator[RawRecord]:
     """Standard input: JSONL, or a WARC/WET/ARC stream (``aws s3 cp s3://.../x.warc.gz - | spamdetect
     score -``), gzipped or not, told apart by its first bytes since a pipe has no name."""
-    # A pipe cannot be rewound: read its start, then put it back in front. read1 returns what has
-    # arrived, so a slow producer's first lines are not held back for a full buffer.
-    read = getattr(stream, "read1", stream.read)
-    first = b""
-    while len(first) < _SNIFF_BYTES and (more := read(_SNIFF_BYTES - len(first))):
-        first += more
+    first = stream.read(_SNIFF_BYTES)  # a pipe cannot be rewound: read its start, then put it back in front
     stream = io.BufferedReader(_Prefixed(first, stream))
     head = first[:64]
     gzipped = head[:2] == b"\x1f\x8b"
@@ -361,6 +356,7 @@ class _Prefixed(io.RawIOBase):
 
     def __init__(self, prefix: bytes, stream: BinaryIO) -> None:
         self._prefix = memoryview(prefix)
+        # read1 returns what has arrived, so a slow producer's lines are not held back for a full buffer
         self._read = getattr(stream, "read1", stream.read)
 
     def readable(self) -> bool:

@@ -18,8 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from spamdetect.writers import COLUMNS
+
 UNREADABLE = "unreadable score row"
-FIELDS = ("id", "url", "trust", "label", "reasons", "error")
 
 
 def table_format(path: str) -> str:
@@ -67,7 +68,7 @@ def iter_score_rows(path: str, batch_rows: int = 65536) -> Iterator[dict]:
         # (pyarrow leaves names starting with _ or . out, as Spark does).
         data = ds.dataset(path, format="parquet")
         _check_columns(path, data.schema.names)
-        cols = [c for c in FIELDS if c in data.schema.names]
+        cols = [c for c in COLUMNS if c in data.schema.names]
         for batch in data.to_batches(columns=cols, batch_size=batch_rows):
             yield from batch.to_pylist()
         return

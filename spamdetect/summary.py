@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from spamdetect.score_files import FIELDS, check_score_file, iter_score_rows
+from spamdetect.score_files import check_score_file, iter_score_rows
+from spamdetect.writers import COLUMNS
 
 
 def read_scores(path: str | Path) -> pd.DataFrame:
     """Load an output written by ``spamdetect score`` (unreadable rows become error rows)."""
-    df = pd.DataFrame(list(iter_score_rows(str(path))), columns=list(FIELDS))
+    df = pd.DataFrame(list(iter_score_rows(str(path))), columns=list(COLUMNS))
     df["trust"] = pd.to_numeric(df["trust"], errors="coerce")  # a row another tool wrote: "high" is no trust
-    df["reasons"] = df["reasons"].map(lambda r: list(r) if isinstance(r, (list, tuple)) or hasattr(r, "tolist") else [])
+    df["reasons"] = df["reasons"].map(lambda r: r if isinstance(r, list) else [])  # a missing or odd value
     return df
 
 
