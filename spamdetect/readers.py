@@ -329,8 +329,8 @@ class InputReader:
 def _stdin_raw(stream: BinaryIO, passed_over: Counter[str]) -> Iterator[RawRecord]:
     """Standard input: JSONL, or a WARC/WET/ARC stream (``aws s3 cp s3://.../x.warc.gz - | spamdetect
     score -``), gzipped or not, told apart by its first bytes since a pipe has no name."""
-    first = stream.read(_SNIFF_BYTES)  # a pipe cannot be rewound: read its start, then put it back in front
-    stream = io.BufferedReader(_Prefixed(first, stream))
+    seen = _Recording(stream)  # a pipe cannot be rewound: what is read to decide is put back in front
+    first = seen.read(_SNIFF_BYTES)
     head = first[:64]
     gzipped = head[:2] == b"\x1f\x8b"
     if gzipped:
@@ -338,8 +338,24 @@ def _stdin_raw(stream: BinaryIO, passed_over: Counter[str]) -> Iterator[RawRecor
             head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(first, 64)
         except zlib.error:
             head = b""
-    if head.lstrip(b"\r\n").startswith(_ARCHIVE_STARTS):
-        yield from _warc_raw(stream, "<stdin>", passed_over)  # warcio reads gzip members itself
+    archive = head.lstrip(b"\r\n").startswith(_ARCHIVE_STARTS)
+    whole = archive and gzipped and _first_member_holds_more(seen.read, first)
+    stream = io.BufferedReader(_Prefixed(seen.taken(), stream))
+    if archive and not whole:
+        yield from _warc_raw(stream, "<stdin>", passed_over)  # warcio reads a gzip member per record itself
+    elif archive:
+        with gzip.GzipFile(fileobj=stream, mode="rb") as gz:  # as for a file: offsets count uncompressed bytes
+            # GzipFile says it is seekable, but seeking back rewinds the pipe: read it as a plain stream
+            last = None
+            for last in _warc_raw(io.BufferedReader(_Prefixed(b"", gz)), "<stdin>", passed_over):
+                yield last
+            if last is not None and (last.error or "").startswith(_UNREADABLE_WARC):
+                return  # the cut is reported already
+            try:  # warcio can end quietly where gzip data ends early; a file's size check cannot apply to a pipe
+                while gz.read(_CHUNK):
+                    pass
+            except (OSError, EOFError, zlib.error) as exc:
+                yield _error("<stdin>", "<stdin>", f"cannot read <stdin>: {_describe(exc)}")
     elif gzipped:
         with gzip.GzipFile(fileobj=stream, mode="rb") as gz:
             yield from _jsonl_raw(gz, "<stdin>")
@@ -347,8 +363,24 @@ def _stdin_raw(stream: BinaryIO, passed_over: Counter[str]) -> Iterator[RawRecor
         yield from _jsonl_raw(stream, "<stdin>")
 
 
+_UNREADABLE_WARC = "unreadable WARC data"  # how _warc_raw reports data it cannot read past
 _SNIFF_BYTES = 512  # enough to decompress a WARC header's first bytes from a gzip member
 _ARCHIVE_STARTS = (b"WARC/", b"filedesc://")  # a WARC record header; an ARC file's first record
+
+
+class _Recording:
+    """Reads of ``stream`` that keep what they returned, to be put back (``taken``) in front of it."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream, self._taken = stream, bytearray()
+
+    def read(self, n: int) -> bytes:
+        data = self._stream.read(n)
+        self._taken += data
+        return data
+
+    def taken(self) -> bytes:
+        return bytes(self._taken)
 
 
 class _Prefixed(io.RawIOBase):
@@ -374,16 +406,25 @@ class _Prefixed(io.RawIOBase):
 
 def _one_gzip_stream(fh: BinaryIO) -> bool:
     """A WARC gzipped as one stream (what ``gzip crawl.warc`` makes) rather than as a gzip member per
-    record, which is how warcio finds records in a .warc.gz: read the first member, then rewind.
-    The read stops as soon as the member holds more than the first record, so a whole-file stream is
-    not decompressed once here and again by the reader."""
+    record, which is how warcio finds records in a .warc.gz: read the start, then rewind."""
     try:
         if fh.read(2) != b"\x1f\x8b":
             return False
         fh.seek(0)
-        member = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        head, size, first = b"", 0, None  # first: the first record's length, once its header is in
-        while not member.eof and (chunk := fh.read(1 << 16)):
+        return _first_member_holds_more(fh.read)
+    finally:
+        fh.seek(0)
+
+
+def _first_member_holds_more(read, start: bytes = b"") -> bool:
+    """Whether the gzip data ``start`` + ``read(n)``... holds more than one WARC record in its first
+    member (or the member reaches the end). The read stops as soon as the member holds more than the
+    first record, so a whole-file stream is not decompressed once here and again by the reader."""
+    member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    head, size, first = b"", 0, None  # first: the first record's length, once its header is in
+    try:
+        while not member.eof and (chunk := start or read(1 << 16)):
+            start = b""
             out = member.decompress(chunk)
             size += len(out)
             if first is None and len(head) < _CHUNK:
@@ -391,11 +432,9 @@ def _one_gzip_stream(fh: BinaryIO) -> bool:
                 first = _warc_record_length(head)
             if first is not None and size > first:
                 return True  # a second record in the first member
-        return not member.unused_data and not fh.read(1)  # the first member reaches the end (cut or not)
+        return not member.unused_data and not read(1)  # the first member reaches the end (cut or not)
     except zlib.error:
         return False  # the usual reader says what is wrong with it
-    finally:
-        fh.seek(0)
 
 
 _CONTENT_LENGTH = re.compile(rb"^content-length:[ \t]*(\d+)", re.I | re.M)
@@ -690,7 +729,7 @@ def _warc_raw(stream: BinaryIO, src: str, passed_over: Counter[str] | None = Non
         pending = None
     except Exception as exc:  # noqa: BLE001 -- ArchiveLoadFailed, zlib/EOF errors on cut or corrupt files
         yield from checked(pending)
-        yield _error(f"{src}:{end}", src, f"unreadable WARC data at offset {end} (truncated or corrupt file; "
+        yield _error(f"{src}:{end}", src, f"{_UNREADABLE_WARC} at offset {end} (truncated or corrupt file; "
                      f"the rest of the file is lost): {_describe(exc)}")
         return
     # A cut inside a record header or a gzip member header ends the iteration quietly:

@@ -236,6 +236,26 @@ def test_dash_reads_a_warc_or_gzipped_jsonl_from_stdin_by_its_first_bytes(tmp_pa
             assert [r.url for r in recs] == [r.url for r in expected] and reader.passed_over == {"WARC warcinfo": 1}
 
 
+def test_a_warc_gzipped_as_a_whole_is_read_from_stdin_as_from_a_file(tmp_path, monkeypatch):
+    # `gzip -c crawl.warc | spamdetect score -`: one gzip stream, not a member per record; warcio alone
+    # read the first record and stopped, and seeking back in the pipe to check the tail failed
+    plain = tmp_path / "in.warc"
+    _write_warc(plain, [("response", f"https://e.com/{i}", HTML.format(t=f"Story {i}").encode(), "text/html")
+                        for i in range(3)], gz=False)
+    whole = tmp_path / "whole.warc.gz"
+    whole.write_bytes(gzip.compress(plain.read_bytes()))
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(whole.read_bytes()[:-60])
+    for path in (whole, cut):
+        expected = _records(path)
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes())))
+        recs = list(read_inputs(["-"]))
+        same = [(r.id.replace("<stdin>", str(path)), r.error and r.error.replace("<stdin>", str(path))) for r in recs]
+        assert same == [(r.id, r.error) for r in expected]
+    assert "truncated gzip stream" in recs[-1].error  # the cut is reported, not ended on quietly
+    assert [r.page.title for r in _records(whole)] == ["Story 0", "Story 1", "Story 2"]
+
+
 # ----- single files and directories -------------------------------------------------------------
 
 def test_directory_is_read_recursively_in_sorted_order_with_known_suffixes_only(tmp_path):
