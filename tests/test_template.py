@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -189,3 +190,11 @@ def test_share_walls_are_not_typical_of_real_pages(real_features):
 def test_share_on_network_is_one_button():
     page = Page.from_text("Story\nShare on Facebook Share on X | Teilen auf WhatsApp Email\n")
     assert template.features(page)["template.share_labels"] == 4
+
+
+@pytest.mark.parametrize("declared", [["FAQPage", ["Question"]], [{"@id": "#faq"}, "FAQPage"], "FAQPage"])
+def test_faq_schema_is_read_from_any_shape_of_type_a_page_declares(declared):
+    # a list of types may hold nested lists or objects on real pages: the names in it still count
+    ld = '{"@context": "https://schema.org", "@type": %s}' % json.dumps(declared)
+    page = Page(html=f'<html><head><script type="application/ld+json">{ld}</script></head><body><p>x</p></body></html>')
+    assert template.features(page)["template.faq_schema"] == 1.0

@@ -490,5 +490,7 @@ def _host_kind(host: str) -> tuple[tuple[str, ...], bool, bool]:
 
 
 def _types(obj: dict) -> set[str]:
+    """The schema.org types a json-ld object declares (``@type`` is a name or a list; anything else in
+    it is the page's mistake, not ours)."""
     t = obj.get("@type")
-    return set(t) if isinstance(t, list) else {t} if isinstance(t, str) else set()
+    return {x for x in t if isinstance(x, str)} if isinstance(t, list) else {t} if isinstance(t, str) else set()
