@@ -139,7 +139,7 @@ def _measure(n: int | None = None) -> None:
     import time
 
     from spamdetect.corpus.legit import iter_manifest
-    from spamdetect.readers import decode_html
+    from spamdetect.charsets import decode_html
 
     code = ("import time,spamdetect;w=time.perf_counter();c=time.process_time();spamdetect.load();"
             "print(time.perf_counter()-w,time.process_time()-c)")

@@ -95,7 +95,7 @@ def iter_corpus_pages(sources: Iterable | None = None) -> Iterator[tuple[str, by
     server would send in its Content-Type; None when the page declares none.
     """
     from spamdetect.corpus.legit import iter_manifest
-    from spamdetect.readers import sniff_charset
+    from spamdetect.charsets import sniff_charset
 
     copy = 0
     while True:
@@ -351,7 +351,7 @@ def _pages(raws: list) -> Iterator[tuple[str | None, str | bytes]]:
 def _trafilatura_batch(raws: list) -> tuple[int, int, int]:
     import trafilatura
 
-    from spamdetect.readers import decode_html
+    from spamdetect.charsets import decode_html
 
     n = chars = errors = 0
     for url, html in _pages(raws):

@@ -68,7 +68,7 @@ def load_pages(path: str | None, limit: int = DEFAULT_PAGES) -> list[dict]:
                     rows.append({k: row[k] for k in ("url", "html", "text") if row.get(k) is not None})
         return rows
     from spamdetect.corpus.legit import iter_manifest
-    from spamdetect.readers import decode_html
+    from spamdetect.charsets import decode_html
 
     rows = []
     for rec in itertools.islice(iter_manifest(), limit):

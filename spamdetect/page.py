@@ -17,6 +17,8 @@ from functools import cached_property
 
 from selectolax.lexbor import LexborHTMLParser
 
+from spamdetect.charsets import decode_html_noted
+
 # Cap on what is parsed: pages of tens of MB are almost always junk or data dumps,
 # and a bounded parse keeps one page from stalling a batch. Truncation is reported.
 MAX_HTML_BYTES = 2_000_000
@@ -149,8 +151,6 @@ class Page:
         except UnicodeError:
             # lexbor transcodes bytes by their <meta charset>, and a lying one (utf-32 on an ASCII
             # page) makes it raise: decode as the readers do and parse the string instead.
-            from spamdetect.readers import decode_html_noted  # readers imports this module
-
             text, note = decode_html_noted(self.html)
             self.notes.append(note or "the parser rejected the <meta> charset; decoded as the readers do")
             tree = LexborHTMLParser(text)

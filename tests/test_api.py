@@ -13,7 +13,7 @@ import pytest
 
 import spamdetect
 from spamdetect import config
-from spamdetect.readers import decode_html
+from spamdetect.charsets import decode_html
 
 ROOT = Path(__file__).resolve().parents[1]
 

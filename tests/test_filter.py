@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from spamdetect.readers import decode_html
+from spamdetect.charsets import decode_html
 
 pytestmark = pytest.mark.slow
 

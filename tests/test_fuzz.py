@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
 from spamdetect import readers
+from spamdetect.charsets import decode_html
 from spamdetect.config import shipped_model_path
 from spamdetect.model import FARM, TRUSTWORTHY, TrustModel
 from spamdetect.page import Page
@@ -156,7 +157,7 @@ def encoded_pages(draw) -> bytes:
 @example(raw=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", url="https://a.example/logo.png")
 @example(raw=b"<html>\x00<title>\x00x</title><p>a\x00b</p>", url=None)
 def test_random_bytes_read_as_html_text_and_files(raw, url, model, scratch):
-    text = readers.decode_html(raw)
+    text = decode_html(raw)
     path = scratch / "page.html"
     path.write_bytes(raw)
     from_file = check_records(list(readers.read_inputs([str(path)])))
@@ -169,7 +170,7 @@ def test_random_bytes_read_as_html_text_and_files(raw, url, model, scratch):
 @example(raw="<html><p>héllo wörld</p>".encode("utf-16-le"), url=None)
 @example(raw="<meta charset='utf-8'><p>日本語のテキストです</p>".encode("shift_jis"), url=None)
 def test_odd_encodings_through_the_reader(raw, url, model, scratch):
-    text = readers.decode_html(raw)
+    text = decode_html(raw)
     assert isinstance(text, str)
     pages = [Page(html=raw, url=url), Page(html=text, url=url)]
     for name in ("page.html", "page.txt"):

@@ -20,7 +20,7 @@ from spamdetect.evaluate import compute_metrics  # noqa: E402
 from spamdetect.features import SignalFeaturizer  # noqa: E402
 from spamdetect.loading import load_model, resolve_model  # noqa: E402
 from spamdetect.model import train_model  # noqa: E402
-from spamdetect.readers import decode_html  # noqa: E402
+from spamdetect.charsets import decode_html  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:.*input example was not provided")]
 

@@ -16,7 +16,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from spamdetect.config import corpus_dir
-from spamdetect.readers import InputReader, Record, decode_html, read_inputs
+from spamdetect.readers import InputReader, Record, read_inputs
 
 SAMPLES = corpus_dir() / "commoncrawl-sample"
 CC = SAMPLES / "CC-MAIN-2020-34-sample16.warc.gz"
@@ -443,20 +443,3 @@ def test_raw_records_are_cheap_to_pickle_and_load_to_the_same_records(tmp_path):
     assert reader.total_bytes == path.stat().st_size == reader.bytes_read()
     assert all(r.page is None or r.page.__dict__.get("tree") is None for r in map(lambda x: x.load(), raws))
     assert [r.load().id for r in pickle.loads(pickle.dumps(raws))] == [r.id for r in _records(path)]
-
-
-# ----- decode_html --------------------------------------------------------------------------
-
-@pytest.mark.parametrize("raw, declared, expected", [
-    ("Grüße".encode("utf-8"), None, "Grüße"),
-    ("Grüße".encode("cp1252"), None, "Grüße"),  # not utf-8: cp1252 fallback
-    ("中文新闻".encode("gbk"), "gb2312", "中文新闻"),  # declared label, browser superset
-    ('<meta charset="gbk"><p>中文</p>'.encode("gbk"), None, '<meta charset="gbk"><p>中文</p>'),
-    ('<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">日本'.encode("cp932"), None,
-     '<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">日本'),
-    ("\ufeffBOM".encode("utf-8"), None, "BOM"),
-    ("Grüße".encode("utf-8"), "no-such-charset", "Grüße"),  # unknown label is ignored
-    ("Grüße".encode("utf-8"), "ascii", "GrÃ¼ÃŸe"),  # declared wins when it decodes (as browsers do)
-])
-def test_decode_html_tries_declared_then_meta_then_utf8_then_cp1252(raw, declared, expected):
-    assert decode_html(raw, declared) == expected

@@ -22,7 +22,7 @@ from warcio.warcwriter import WARCWriter
 
 from spamdetect.batch import score_to_file
 from spamdetect.config import shipped_model_path
-from spamdetect.readers import decode_html
+from spamdetect.charsets import decode_html
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not shipped_model_path().exists(), reason="no shipped model (make model)")]

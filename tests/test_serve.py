@@ -20,7 +20,7 @@ import psutil
 import pytest
 import requests
 
-from spamdetect.readers import decode_html
+from spamdetect.charsets import decode_html
 
 pytestmark = pytest.mark.slow
 
