@@ -1,7 +1,8 @@
 """HTML bytes to text: which charset a page is in, and decoding it as a browser would.
 
 The order of trust: the HTTP Content-Type's charset, then a BOM or the page's own ``<meta>``
-charset, then UTF-8, then statistical detection, then cp1252 (which decodes any byte). Charset
+charset, then UTF-8, then UTF-8 with a few stray bytes replaced (as a browser shows such a page),
+then statistical detection, then cp1252 (which decodes any byte). Charset
 labels mean what the WHATWG Encoding Standard says browsers decode them with ("iso-8859-1" is
 cp1252, "gb2312" is gb18030). When the page's declaration was wrong or missing, the decoder says
 so in a note, which the scorers carry into the record's reasons.
@@ -21,6 +22,7 @@ _ALIASES = {
     "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932", "windows-31j": "cp932", "euc-kr": "cp949",
     "ks_c_5601-1987": "cp949", "tis-620": "cp874", "iso-8859-9": "cp1254", "big5": "big5hkscs",
 }
+_NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
 _CONTENT_TYPE_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.I)
 
 
@@ -46,7 +48,8 @@ def sniff_charset(raw: bytes) -> str | None:
 
 
 def decode_html(raw: bytes, declared: str | None = None, *, final: bool = True) -> str:
-    """Decode HTML bytes: declared charset, then <meta> charset, then UTF-8, then detected, then cp1252.
+    """Decode HTML bytes: declared charset, then <meta> charset, then UTF-8, then UTF-8 with a few stray
+    bytes replaced, then detected, then cp1252.
 
     ``final=False`` for bytes cut at a cap: a multibyte sequence cut at the end is dropped
     instead of failing the whole decode.
@@ -66,6 +69,11 @@ def decode_html_noted(raw: bytes, declared: str | None = None, *, final: bool = 
         except (UnicodeError, LookupError):  # UnicodeError: utf-16/32 without a BOM
             continue
         return text.lstrip("\ufeff"), _charset_note(declared, meta, codec)
+    if (mostly := _mostly_utf8(raw, final)) is not None:
+        text, bad = mostly
+        note = _charset_note(declared, meta, "utf-8")
+        replaced = f"{bad} byte sequence(s) invalid in UTF-8 replaced (the rest of the page is UTF-8)"
+        return text.lstrip("\ufeff"), f"{note}; {replaced}" if note else replaced
     codec = _detect(raw)
     if codec is not None:
         try:
@@ -86,6 +94,21 @@ def _charset_note(declared: str | None, meta: str | None, used: str, detected: b
     if used != "utf-8" and not declared and not meta:
         return f"no charset declared and not UTF-8; decoded as {used} ({how})"
     return None
+
+
+def _mostly_utf8(raw: bytes, final: bool) -> tuple[str, int] | None:
+    """(the text, how many invalid sequences were replaced) when ``raw`` is UTF-8 with a few stray
+    bytes: more of its non-ASCII characters decode as UTF-8 than fail to. Else None.
+
+    CMS pages often hold a Latin-1 fragment (an image's alt text) in a UTF-8 page. A browser decodes
+    such a page as UTF-8, with a replacement character per stray byte; statistical detection, given
+    the whole page, guesses a legacy code page and garbles every accented letter. A page really in
+    cp1252 has next to no valid UTF-8 sequences, so it still goes on to detection.
+    """
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(raw, final=final)
+    bad = text.count("\ufffd") - raw.count("\ufffd".encode())  # U+FFFD the page itself holds is not a failure
+    good = len(_NON_ASCII.findall(text))
+    return (text, bad) if good > bad else None
 
 
 def _detect(raw: bytes) -> str | None:

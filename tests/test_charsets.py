@@ -38,3 +38,20 @@ def test_a_wrong_declaration_is_noted_and_a_right_one_is_not():
     assert decode_html_noted(raw, "utf-8") == ("Grüße aus Köln", None)
     text, note = decode_html_noted(b'<meta charset="utf-8"><p>' + "Grüße".encode("cp1252"))
     assert text.endswith("Grüße") and note == "<meta> charset utf-8 does not fit the body; decoded as cp1252 (fallback)"
+
+
+def test_a_utf8_page_with_a_few_stray_latin1_bytes_stays_utf8_as_in_a_browser():
+    # a real pattern (corpus: der-erfolg-gibt-recht.de): a UTF-8 page whose template holds an alt text in
+    # Latin-1. Detection on the whole page guessed cp1006 and turned every "ö" into Arabic letters.
+    story = "<p>So schön winterlich ist es wie schon lange nicht mehr. Grüße aus der Küche, für Sie.</p>" * 20
+    raw = ('<html><head><meta charset="utf-8"></head><body>'.encode() + b'<img alt="K\xfcchenblogs">'
+           + story.encode("utf-8") + b'<img alt="Hosting f\xfcr Profit"></body></html>')
+    text, note = decode_html_noted(raw)
+    assert story in text and 'alt="K\ufffdchenblogs"' in text
+    assert note == "2 byte sequence(s) invalid in UTF-8 replaced (the rest of the page is UTF-8)"
+
+
+def test_a_page_wholly_in_cp1252_under_a_utf8_label_is_still_read_as_cp1252():
+    story = "<p>Grüße aus Köln, wo es schön ist und die Straßen voller Menschen sind.</p>" * 20
+    text, note = decode_html_noted(b'<meta charset="utf-8">' + story.encode("cp1252"))
+    assert story in text and "\ufffd" not in text and "does not fit the body" in note
