@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from spamdetect.loading import ModelUnavailable, load_scorer
 from spamdetect.pools import pool_context
-from spamdetect.readers import InputReader, RawRecord, Record, output_file, output_is_input
+from spamdetect.readers import InputReader, RawRecord, Record, expand_globs, no_such_input, output_file, output_is_input
 from spamdetect.scorer import FARM, Scorer
 from spamdetect.writers import open_writer, output_format, output_has_records, resume_point
 
@@ -370,6 +370,7 @@ def score_to_file(inputs: list[str], output: str, *, fmt: str | None = None, wor
     Raises ``CannotStart`` when the run cannot begin (nothing is written) and ``RunStopped`` when it
     stops part-way (a signal, a failed write); the output is then resumable with ``resume=True``.
     """
+    inputs = expand_globs(inputs)
     _check_arguments(inputs, output, fmt, resume, overwrite)
     summary = Summary()
     writer = stream = bar = None
@@ -423,7 +424,7 @@ def _check_arguments(inputs: list[str], output: str, fmt: str | None, resume: bo
     hour of scoring first), results that would be overwritten, a stdout that cannot be resumed."""
     missing = [p for p in inputs if p != "-" and not os.path.exists(p)]
     if missing:
-        raise CannotStart(f"no such input: {', '.join(missing)}")
+        raise CannotStart(no_such_input(missing))
     if resume and overwrite:
         raise CannotStart("--resume and --overwrite contradict each other")
     if resume and output == "-":

@@ -38,6 +38,17 @@ def _probability(above: float | None = None):
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
+    from spamdetect.readers import read_path_list
+
+    try:
+        args.inputs = [*args.inputs, *(p for listed in args.inputs_from for p in read_path_list(listed))]
+    except (OSError, ValueError) as exc:
+        print(f"spamdetect score: {exc}", file=sys.stderr)
+        return 2
+    if not args.inputs:
+        print("spamdetect score: no inputs: give files, directories or '-', or --inputs-from a list of them"
+              + (f" ({', '.join(args.inputs_from)} names none)" if args.inputs_from else ""), file=sys.stderr)
+        return 2
     if args.engine == "spark":
         from spamdetect.spark_engine import cli_main
 
@@ -107,7 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     score = sub.add_parser("score", help="score pages: html files, directories, WARC/WET, JSONL, txt; "
                                          "'-' = stdin (JSONL or WARC/WET, gzipped or not)")
-    score.add_argument("inputs", nargs="+")
+    score.add_argument("inputs", nargs="*", help="files, directories or quoted globs ('crawl/**/*.warc.gz'); '-' = stdin")
+    score.add_argument("--inputs-from", action="append", default=[], metavar="LIST",
+                       help="a file listing input paths, one per line, gzipped or not (such as Common Crawl's "
+                            "warc.paths.gz); read after the inputs given as arguments; may be repeated")
     score.add_argument("-o", "--output", required=True, help="output file ('-' = stdout JSONL)")
     score.add_argument("--format", choices=["jsonl", "csv", "parquet"], help="default: from the output suffix")
     score.add_argument("--workers", type=_at_least(0), default=None,

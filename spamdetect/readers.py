@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import glob
 import gzip
 import io
 import json
@@ -355,6 +356,41 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+def expand_globs(paths: Iterable[str]) -> list[str]:
+    """Each path as given, except a glob that names no file itself (``'crawl/*.warc.gz'``, ``**`` for
+    any depth), which becomes its matches, sorted. Quoted, a glob passes a crawl of more files than a
+    command line holds; the Spark engine expands the same way. A glob that matches nothing is kept,
+    so that it is reported as a missing input."""
+    out: list[str] = []
+    for arg in paths:
+        matches = sorted(glob.glob(arg, recursive=True)) if glob.has_magic(arg) and not os.path.exists(arg) else []
+        out.extend(matches or [arg])
+    return out
+
+
+def no_such_input(missing: list[str], most: int = 5) -> str:
+    """The message for inputs that are not there: the first ``most`` named, the rest counted (a list
+    file of the wrong kind can name thousands)."""
+    more = f" and {len(missing) - most:,} more" if len(missing) > most else ""
+    return f"no such input: {', '.join(missing[:most])}{more}"
+
+
+def read_path_list(path: str) -> list[str]:
+    """The input paths a list file names, one per line, gzipped or not (Common Crawl's
+    ``warc.paths.gz`` is one); blank lines and ``#`` comments are skipped. Relative paths are taken
+    from the current directory, as on the command line. Raises ``OSError`` or ``ValueError`` (not
+    text) with the file's name when it cannot be read."""
+    try:
+        with (gzip.open(path, "rt", encoding="utf-8") if path.lower().endswith(".gz")
+              else open(path, encoding="utf-8")) as fh:
+            lines = [line.strip() for line in fh]
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a list of paths: not UTF-8 text") from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise OSError(f"cannot read the list of inputs {path}: {_describe(exc)}") from None
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 def input_files(directory: Path, passed_over: Counter[str]) -> list[Path]:

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from spamdetect.batch import CannotStart, Summary, score_records
-from spamdetect.readers import ALL_SUFFIXES, OTHER_FILES, InputReader, Record, input_files
+from spamdetect.readers import ALL_SUFFIXES, OTHER_FILES, InputReader, Record, expand_globs, input_files, no_such_input
 from spamdetect.writers import COLUMNS, infer_format
 
 if TYPE_CHECKING:
@@ -89,14 +89,14 @@ def expand_inputs(paths: Iterable[str], passed_over: Counter[str] | None = None)
             missing.append(arg)
         out.extend(found or [])
     if missing:
-        raise FileNotFoundError(f"no such input: {', '.join(missing)}")
+        raise FileNotFoundError(no_such_input(missing))
     seen: set[str] = set()
     return [f for f in out if not (f.location in seen or seen.add(f.location))]
 
 
 def _expand_local(arg: str, passed_over: Counter[str]) -> list[InputFile] | None:
     """Files of a local path or glob; None when nothing is there."""
-    matches = sorted(glob.glob(arg, recursive=True)) if glob.has_magic(arg) and not os.path.exists(arg) else [arg]
+    matches = expand_globs([arg])
     out = []
     for match in matches:
         path = Path(match)
@@ -549,10 +549,9 @@ def cli_main(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point for spark-submit: ``spark-submit spamdetect/spark_engine.py INPUT... -o OUT.parquet``."""
-    from spamdetect.cli import build_parser
+    from spamdetect.cli import main as cli
 
-    args = build_parser().parse_args(["score", "--engine", "spark", *(sys.argv[1:] if argv is None else argv)])
-    return cli_main(args)
+    return cli(["score", "--engine", "spark", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

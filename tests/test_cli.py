@@ -120,6 +120,47 @@ def test_missing_input_file_stops_the_run_before_anything_is_written(tmp_path):
     assert proc.stderr.count("\n") == 1 and "no such input" in proc.stderr
 
 
+def test_quoted_globs_and_input_lists_name_the_same_pages_as_the_files_themselves(tmp_path):
+    # a crawl of more files than a command line holds: a quoted glob, or a list file such as Common Crawl's
+    # warc.paths.gz (gzipped, comments and blank lines skipped), read after the arguments
+    import gzip
+
+    pages = sorted(SAMPLE.glob("*.html"))
+    listed = tmp_path / "paths.txt.gz"
+    with gzip.open(listed, "wt") as fh:
+        fh.write("# sample pages\n\n" + "".join(f"{p}\n" for p in pages[1:]))
+    runs = {"files": [str(p) for p in pages], "glob": [str(SAMPLE / "*.html")], "recursive": [str(SAMPLE / "**" / "*.html")],
+            "list": [str(pages[0]), "--inputs-from", str(listed)]}
+    ids = {}
+    for name, args in runs.items():
+        out = tmp_path / f"{name}.jsonl"
+        proc = run_cli("score", *args, "-o", str(out), "--workers", "0", "-q")
+        assert proc.returncode == 0, proc.stderr
+        ids[name] = [r["id"] for r in read_jsonl(out)]
+    assert len(ids["files"]) == len(pages) == 3
+    assert ids["glob"] == ids["recursive"] == ids["list"] == ids["files"]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda d: [str(d / "nothing" / "*.html")], "no such input: "),
+    (lambda d: ["--inputs-from", str(d / "nope.txt")], "cannot read the list of inputs "),
+    (lambda d: ["--inputs-from", str(_write(d / "empty.txt", b"# none yet\n"))], "names none"),
+    (lambda d: ["--inputs-from", str(_write(d / "bin.txt", b"\xff\xfe\x00WARC"))], "is not a list of paths"),
+    (lambda d: ["--inputs-from", str(_write(d / "many.txt", "".join(f"x{i}.html\n" for i in range(5000)).encode()))],
+     "x0.html, x1.html, x2.html, x3.html, x4.html and 4,995 more"),
+])
+def test_inputs_that_name_nothing_stop_the_run_in_one_line(tmp_path, make, message):
+    out = tmp_path / "x.jsonl"
+    proc = run_cli("score", *make(tmp_path), "-o", str(out), "-q")
+    assert proc.returncode == 2 and not out.exists()
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
 @pytest.mark.timeout(240)
 def test_parallel_scoring_after_in_process_scoring_does_not_hang(tmp_path):
     """A process that has already run the model (OpenMP threads alive) must still start workers safely."""

@@ -261,6 +261,16 @@ def test_missing_input_is_refused_before_anything_runs(inputs, tmp_path):
         spark_engine.expand_inputs([*inputs, str(tmp_path / "missing.warc.gz")])
 
 
+def test_the_spark_submit_entry_point_reads_an_input_list_as_the_cli_does(spark, spark_run, inputs, tmp_path, capsys):
+    # spark-submit spamdetect/spark_engine.py --inputs-from warc.paths -o OUT: the CLI's own arguments
+    listed = tmp_path / "warc.paths"
+    listed.write_text("".join(f"{p}\n" for p in inputs[:2]))
+    out = tmp_path / "listed.parquet"
+    assert spark_engine.main(["--inputs-from", str(listed), "-o", str(out), "-q"]) == 0, capsys.readouterr().err
+    df = spark_run[2]
+    assert sorted(pd.read_parquet(out)["id"]) == sorted(df.loc[df["source"].isin(inputs[:2]), "id"])
+
+
 @pytest.mark.parametrize("output", ["scores.jsonl", "scores.csv", "-"])
 def test_an_output_naming_another_format_is_refused_before_a_jvm_starts(inputs, tmp_path, capsys, output):
     from spamdetect.cli import main
