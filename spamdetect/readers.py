@@ -60,6 +60,7 @@ _CHUNK = 1 << 20
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head)", re.I | re.S)
+_HTML_TAG = re.compile(rb"<(?:!doctype\s+html|html|head|body)[\s>]", re.I)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
@@ -175,7 +176,7 @@ class InputReader:
                     files = kept
             # a file given twice (a glob and its directory) is read once, as the Spark engine does
             files = [p for p in files if not ((key := os.path.abspath(p)) in seen or seen.add(key))]
-            self.sources.extend(_Source(arg, p, _kind(p), _size(p)) for p in files)
+            self.sources.extend(_Source(arg, p, _kind(p) or _sniffed_kind(p), _size(p)) for p in files)
         self.total_bytes: int | None = (None if any(s.path is None for s in self.sources)
                                         else sum(s.size for s in self.sources))
         self._done = 0
@@ -206,7 +207,8 @@ class InputReader:
             broken = " (a broken symbolic link)" if path.is_symlink() else ""
             yield _error(name, name, f"no such file or directory: {name}{broken}")
         elif source.kind is None:
-            yield _error(src, src, f"unsupported input type (expected one of {', '.join(ALL_SUFFIXES)})")
+            yield _error(src, src, "unsupported input type: neither its name (one of "
+                         f"{', '.join(ALL_SUFFIXES)}) nor its first bytes (HTML, WARC) say what it holds")
         elif source.size == 0:
             yield _error(src, src, "empty file (0 bytes): no records")
         elif source.kind in ("html", "text"):
@@ -220,7 +222,7 @@ class InputReader:
                             yield from _warc_raw(gz, src, self.passed_over)
                     elif source.kind == "warc":
                         yield from _warc_raw(fh, src, self.passed_over)
-                    elif src.lower().endswith(".gz"):
+                    elif _gzipped(fh):
                         with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
                             yield from _jsonl_raw(gz, src)
                     else:
@@ -443,6 +445,32 @@ def _kind(path: Path) -> str | None:
     return None
 
 
+_SNIFF_FILE_BYTES = 16384  # room for PHP warnings before <html> (a real corpus page has 4.9 KB of them)
+
+
+def _sniffed_kind(path: Path) -> str | None:
+    """"html" or "warc" for a file whose name says neither (a crawler's ``page.php`` or ``index``, a
+    gzipped ``example.net.gz``) but whose first bytes do; None otherwise. Only files named as inputs
+    are sniffed: a directory walk keeps to the known suffixes rather than open every file in it."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_SNIFF_FILE_BYTES)
+        if head[:2] == b"\x1f\x8b":  # the start of a gzip member is enough to see what it holds
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, _SNIFF_FILE_BYTES)
+    except (OSError, zlib.error):
+        return None
+    if head.startswith(_ARCHIVE_STARTS):
+        return "warc"
+    text = head.removeprefix(codecs.BOM_UTF8).lstrip()
+    if text.startswith(b"{"):  # JSON lines when the first line is a whole object, else not ours to guess
+        try:
+            return "jsonl" if isinstance(json.loads(text.split(b"\n", 1)[0]), dict) else None
+        except ValueError:
+            return None
+    # markup from the first byte, and an <html>, <head> or <body> in it: a PHP warning may come first
+    return "html" if text.startswith(b"<") and _HTML_TAG.search(text) else None
+
+
 def read_file(path: Path) -> Iterator[Record]:
     """Records of one file, by its suffix; an unsupported suffix or unreadable file is an error record."""
     return read_inputs([str(path)])
@@ -491,9 +519,20 @@ def _html_page(html: str, notes: list[str], **kw) -> Page:
 
 
 def _read_capped(path: Path, cap: int) -> tuple[bytes, int]:
-    """The first ``cap`` bytes (decompressed for .gz) and the full size; the rest is counted, not kept."""
-    with (gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")) as fh:
-        return _read_counting(fh, cap)
+    """The first ``cap`` bytes (decompressed when gzipped, whatever the name) and the full size; the
+    rest is counted, not kept."""
+    with path.open("rb") as fh:
+        if not _gzipped(fh):
+            return _read_counting(fh, cap)
+        with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
+            return _read_counting(gz, cap)
+
+
+def _gzipped(fh: BinaryIO) -> bool:
+    """Whether a file opened at its start holds gzip data (by its magic bytes, not its name)."""
+    magic = fh.read(2)
+    fh.seek(0)
+    return magic == b"\x1f\x8b"
 
 
 def _read_counting(stream, cap: int) -> tuple[bytes, int]:

@@ -297,6 +297,28 @@ def test_unreadable_inputs_become_error_records(tmp_path):
     assert recs[1].error == f"no such file or directory: {crawl / 'gone.html'} (a broken symbolic link)"
 
 
+def test_a_file_named_as_an_input_whose_name_says_nothing_is_read_by_its_first_bytes(tmp_path):
+    # what crawlers and mirrors write: index.php, a page with PHP warnings before <html> (a corpus page
+    # has 4.9 KB of them), a gzipped page named after its host, a WARC or JSONL under another suffix
+    warnings = "<br />\n<b>Deprecated</b>: Assigning the return value of new by reference is deprecated<br />\n" * 60
+    (tmp_path / "index.php").write_text(warnings + HTML.format(t="PHP"), encoding="utf-8")
+    (tmp_path / "example.net.gz").write_bytes(gzip.compress(HTML.format(t="Host").encode()))
+    (tmp_path / "misnamed.html.gz").write_text(HTML.format(t="Plain"), encoding="utf-8")  # not gzipped after all
+    _write_warc(tmp_path / "crawl.dat", [("response", "https://a.example/", HTML.format(t="Warc").encode(), "text/html")])
+    (tmp_path / "pages.json").write_text(json.dumps({"id": "j1", "html": HTML.format(t="Json")}) + "\n", encoding="utf-8")
+    (tmp_path / "pages.dat").write_bytes(gzip.compress((json.dumps({"id": "j2", "text": "Title\nBody"}) + "\n").encode()))
+    (tmp_path / "notes.md").write_text("# Notes\n<html> is mentioned here", encoding="utf-8")
+    (tmp_path / "pretty.json").write_text('{\n  "a": 1\n}\n', encoding="utf-8")
+    names = ["index.php", "example.net.gz", "misnamed.html.gz", "crawl.dat", "pages.json", "pages.dat", "notes.md",
+             "pretty.json"]
+    recs = _records(*(tmp_path / n for n in names))
+    assert [r.page.title if r.page else r.error[:24] for r in recs] == [
+        "PHP", "Host", "Plain", "Warc", "Json", "Title", "unsupported input type: ", "unsupported input type: "]
+    # a directory walk keeps to the known suffixes: it does not open every file it finds
+    assert [r.page.title for r in _records(tmp_path)] == ["Plain"]
+    assert InputReader([str(tmp_path)]).passed_over == {"other files in directories": 7}
+
+
 def test_single_html_file_is_decoded_by_its_meta_charset(tmp_path):
     path = tmp_path / "sjis.html"
     path.write_bytes('<html><head><meta charset="shift_jis"><title>東京のニュース</title></head></html>'.encode("cp932"))
