@@ -208,7 +208,7 @@ class InputReader:
             yield _error(name, name, f"no such file or directory: {name}{broken}")
         elif source.kind is None:
             yield _error(src, src, "unsupported input type: neither its name (one of "
-                         f"{', '.join(ALL_SUFFIXES)}) nor its first bytes (HTML, WARC) say what it holds")
+                         f"{', '.join(ALL_SUFFIXES)}) nor its first bytes (HTML, WARC, JSONL) say what it holds")
         elif source.size == 0:
             yield _error(src, src, "empty file (0 bytes): no records")
         elif source.kind in ("html", "text"):
@@ -236,14 +236,8 @@ def _stdin_raw(stream: BinaryIO, passed_over: Counter[str]) -> Iterator[RawRecor
     score -``), gzipped or not, told apart by its first bytes since a pipe has no name."""
     seen = _Recording(stream)  # a pipe cannot be rewound: what is read to decide is put back in front
     first = seen.read(_SNIFF_BYTES)
-    head = first[:64]
-    gzipped = head[:2] == b"\x1f\x8b"
-    if gzipped:
-        try:  # the start of the first member, decompressed: enough to tell a WARC header from JSON
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(first, 64)
-        except zlib.error:
-            head = b""
-    archive = head.lstrip(b"\r\n").startswith(_ARCHIVE_STARTS)
+    gzipped = first.startswith(_GZIP_MAGIC)
+    archive = _is_archive(_head(first, 64))
     whole = archive and gzipped and _first_member_holds_more(seen.read, first)
     stream = io.BufferedReader(_Prefixed(seen.taken(), stream))
     if archive and not whole:
@@ -271,6 +265,23 @@ def _stdin_raw(stream: BinaryIO, passed_over: Counter[str]) -> Iterator[RawRecor
 _UNREADABLE_WARC = "unreadable WARC data"  # how _warc_raw reports data it cannot read past
 _SNIFF_BYTES = 512  # enough to decompress a WARC header's first bytes from a gzip member
 _ARCHIVE_STARTS = (b"WARC/", b"filedesc://")  # a WARC record header; an ARC file's first record
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _head(data: bytes, n: int) -> bytes:
+    """The first ``n`` bytes ``data`` holds: decompressed when it starts a gzip member (the start of the
+    member is enough), b"" when that fails."""
+    if not data.startswith(_GZIP_MAGIC):
+        return data[:n]
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, n)
+    except zlib.error:
+        return b""
+
+
+def _is_archive(head: bytes) -> bool:
+    """Whether the (decompressed) first bytes of a stream are those of a WARC or ARC file."""
+    return head.lstrip(b"\r\n").startswith(_ARCHIVE_STARTS)
 
 
 class _Recording:
@@ -313,10 +324,7 @@ def _one_gzip_stream(fh: BinaryIO) -> bool:
     """A WARC gzipped as one stream (what ``gzip crawl.warc`` makes) rather than as a gzip member per
     record, which is how warcio finds records in a .warc.gz: read the start, then rewind."""
     try:
-        if fh.read(2) != b"\x1f\x8b":
-            return False
-        fh.seek(0)
-        return _first_member_holds_more(fh.read)
+        return _gzipped(fh) and _first_member_holds_more(fh.read)
     finally:
         fh.seek(0)
 
@@ -385,9 +393,8 @@ def read_path_list(path: str) -> list[str]:
     from the current directory, as on the command line. Raises ``OSError`` or ``ValueError`` (not
     text) with the file's name when it cannot be read."""
     try:
-        with (gzip.open(path, "rt", encoding="utf-8") if path.lower().endswith(".gz")
-              else open(path, encoding="utf-8")) as fh:
-            lines = [line.strip() for line in fh]
+        with open(path, "rb") as raw, (gzip.GzipFile(fileobj=raw) if _gzipped(raw) else raw) as fh:
+            lines = [line.strip() for line in io.TextIOWrapper(fh, encoding="utf-8")]
     except UnicodeDecodeError:
         raise ValueError(f"{path} is not a list of paths: not UTF-8 text") from None
     except (OSError, EOFError, zlib.error) as exc:
@@ -449,17 +456,15 @@ _SNIFF_FILE_BYTES = 16384  # room for PHP warnings before <html> (a real corpus 
 
 
 def _sniffed_kind(path: Path) -> str | None:
-    """"html" or "warc" for a file whose name says neither (a crawler's ``page.php`` or ``index``, a
-    gzipped ``example.net.gz``) but whose first bytes do; None otherwise. Only files named as inputs
-    are sniffed: a directory walk keeps to the known suffixes rather than open every file in it."""
+    """"warc", "jsonl" or "html" for a file whose name says none of them (a crawler's ``page.php`` or
+    ``index``, a gzipped ``example.net.gz``) but whose first bytes do; None otherwise. Only files named
+    as inputs are sniffed: a directory walk keeps to the known suffixes rather than open every file in it."""
     try:
         with path.open("rb") as fh:
-            head = fh.read(_SNIFF_FILE_BYTES)
-        if head[:2] == b"\x1f\x8b":  # the start of a gzip member is enough to see what it holds
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, _SNIFF_FILE_BYTES)
-    except (OSError, zlib.error):
+            head = _head(fh.read(_SNIFF_FILE_BYTES), _SNIFF_FILE_BYTES)
+    except OSError:
         return None
-    if head.startswith(_ARCHIVE_STARTS):
+    if _is_archive(head):
         return "warc"
     text = head.removeprefix(codecs.BOM_UTF8).lstrip()
     if text.startswith(b"{"):  # JSON lines when the first line is a whole object, else not ours to guess
@@ -532,7 +537,7 @@ def _gzipped(fh: BinaryIO) -> bool:
     """Whether a file opened at its start holds gzip data (by its magic bytes, not its name)."""
     magic = fh.read(2)
     fh.seek(0)
-    return magic == b"\x1f\x8b"
+    return magic == _GZIP_MAGIC
 
 
 def _read_counting(stream, cap: int) -> tuple[bytes, int]:

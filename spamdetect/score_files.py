@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from spamdetect.writers import COLUMNS
+from spamdetect.writers import COLUMNS, REASON_SEP, SUFFIX_FORMATS
 
 UNREADABLE = "unreadable score row"
 
@@ -28,8 +28,7 @@ def table_format(path: str) -> str:
     if path == "-":
         return "jsonl"
     name = path.lower().removesuffix(".gz")
-    for suffix, fmt in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "jsonl"), (".csv", "csv"),
-                        (".parquet", "parquet"), (".pq", "parquet")):
+    for suffix, fmt in SUFFIX_FORMATS.items():
         if name.endswith(suffix):
             return fmt
     raise ValueError(f"cannot tell the format of {path!r}: expected .jsonl[.gz], .csv[.gz] or .parquet")
@@ -121,6 +120,6 @@ def _csv_row(row: dict, where: str) -> dict:
             trust = float(trust)
         except ValueError:
             return _unreadable(where, f"trust {trust!r} is not a number")
-    reasons = [r for r in (cell("reasons") or "").split(" | ") if r]
+    reasons = [r for r in (cell("reasons") or "").split(REASON_SEP) if r]
     return {"id": cell("id"), "url": cell("url"), "trust": trust, "label": cell("label"), "reasons": reasons,
             "error": cell("error")}

@@ -104,7 +104,7 @@ def _expand_local(arg: str, passed_over: Counter[str]) -> list[InputFile] | None
             out.extend(InputFile(str(p), os.path.abspath(p)) for p in input_files(path, passed_over))
         elif path.exists():  # names as the local engine writes them in ids; location for the executors
             out.append(InputFile(str(path), os.path.abspath(path)))
-    return out if matches and all(os.path.exists(m) for m in matches) else None
+    return out if all(os.path.exists(m) for m in matches) else None  # a glob matching nothing stays as given
 
 
 def _expand_uri(uri: str, passed_over: Counter[str]) -> list[InputFile] | None:

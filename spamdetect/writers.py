@@ -33,8 +33,9 @@ from typing import IO, Any
 COLUMNS = ("id", "url", "trust", "label", "reasons", "error")
 REASON_SEP = " | "
 JOURNAL_SUFFIX = ".partial.jsonl"
-_SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
-                   ".parquet": "parquet", ".pq": "parquet"}
+# what a file name's suffix says it holds; ``score_files`` reads back what these name
+SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
+                  ".parquet": "parquet", ".pq": "parquet"}
 _CHUNK = 1 << 20
 
 
@@ -283,9 +284,9 @@ def infer_format(path: str) -> str:
     if path == "-":
         return "jsonl"
     suffix = Path(path).suffix.lower()
-    if suffix not in _SUFFIX_FORMATS:
+    if suffix not in SUFFIX_FORMATS:
         raise ValueError(f"cannot tell the output format of {path!r}; use .jsonl, .csv or .parquet or give a format")
-    return _SUFFIX_FORMATS[suffix]
+    return SUFFIX_FORMATS[suffix]
 
 
 def output_format(path: str, fmt: str | None) -> str:
