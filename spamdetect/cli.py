@@ -122,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--inputs-from", action="append", default=[], metavar="LIST",
                        help="a file listing input paths, one per line, gzipped or not (such as Common Crawl's "
                             "warc.paths.gz); read after the inputs given as arguments; may be repeated")
-    score.add_argument("-o", "--output", required=True, help="output file ('-' = stdout JSONL)")
+    score.add_argument("-o", "--output", required=True,
+                       help="output file: .jsonl, .jsonl.gz, .csv or .parquet ('-' = stdout JSONL)")
     score.add_argument("--format", choices=["jsonl", "csv", "parquet"], help="default: from the output suffix")
     score.add_argument("--workers", type=_at_least(0), default=None,
                        help="worker processes (default: all cores; 0 = score in this process)")

@@ -1,4 +1,5 @@
-"""Result writers: JSONL and CSV (streamed), Parquet (journaled), chosen by format or file suffix.
+"""Result writers: JSONL (plain or gzipped) and CSV (streamed), Parquet (journaled), chosen by format or
+file suffix.
 
 A result record is a dict with at least ``id, url, trust, label, reasons, error``
 (``reasons`` a list of strings). JSONL keeps every key; CSV keeps the standard columns
@@ -10,6 +11,10 @@ Every writer can be resumed after the process was killed (``kill -9`` included):
 * JSONL and CSV write and flush each record as it comes. A killed process loses at most the
   line it was writing; ``resume_point`` drops that torn line and says how many records are
   complete and which id came last, and ``open_writer(..., append=True)`` carries on.
+* Gzipped JSONL (``.jsonl.gz``) is written as a series of gzip members, which every gzip reader
+  reads as one stream; a member holds the records of about a second and is written whole, then
+  flushed. A killed process loses the member it was writing, which ``resume_point`` cuts off, and
+  the records it had not written yet; resuming scores them again.
 * Parquet can only be written whole (its footer comes last), so records go to a JSONL journal
   beside it (``OUT.parquet.partial.jsonl``) and are converted when the run finishes; the
   journal is resumed like any JSONL output and removed once the Parquet file is in place.
@@ -22,10 +27,14 @@ record (it would cost a disk round trip per page); files are fsynced once, at cl
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import math
 import os
 import sys
+import time
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -37,6 +46,7 @@ JOURNAL_SUFFIX = ".partial.jsonl"
 SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
                   ".parquet": "parquet", ".pq": "parquet"}
 _CHUNK = 1 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def parquet_schema():
@@ -137,6 +147,43 @@ class JsonlWriter(Writer):
 
     def close(self) -> None:
         _close_text(self._fh, self._owned)
+
+
+class GzipJsonlWriter(Writer):
+    """JSONL in gzip members of the records gathered over ``member_seconds`` (at most ``member_records``).
+
+    One member per second costs almost nothing in size (a member header is 20 bytes, the records of a
+    second compress as well together as in one stream) and keeps what a kill loses to about a second.
+    """
+
+    def __init__(self, path: str, append: bool = False, *, member_records: int = 1000,
+                 member_seconds: float = 1.0) -> None:
+        self._fh = open(path, "ab" if append else "wb")
+        self._lines: list[str] = []
+        self._started = 0.0  # when the first record of the pending member came
+        self._member_records, self._member_seconds = member_records, member_seconds
+
+    def write(self, record: dict) -> None:
+        now = time.monotonic()
+        if not self._lines:
+            self._started = now
+        self._lines.append(_json_line(record))
+        if len(self._lines) >= self._member_records or now - self._started >= self._member_seconds:
+            self._write_member()
+
+    def _write_member(self) -> None:
+        data = "".join(self._lines).encode("utf-8")
+        self._fh.write(gzip.compress(data, compresslevel=6, mtime=0))
+        self._fh.flush()
+        self._lines = []
+
+    def close(self) -> None:
+        if self._fh.closed:
+            return
+        if self._lines or self._fh.tell() == 0:  # no records at all: an empty member, still a valid gzip file
+            self._write_member()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
 
 
 class CsvWriter(Writer):
@@ -280,24 +327,34 @@ def _str_or_none(value: Any) -> str | None:
 
 
 def infer_format(path: str) -> str:
-    """Format from the file suffix; '-' (stdout) is JSONL."""
+    """Format from the file suffix, a ``.gz`` after it ignored; '-' (stdout) is JSONL."""
     if path == "-":
         return "jsonl"
-    suffix = Path(path).suffix.lower()
+    suffix = Path(path.lower().removesuffix(".gz")).suffix
     if suffix not in SUFFIX_FORMATS:
-        raise ValueError(f"cannot tell the output format of {path!r}; use .jsonl, .csv or .parquet or give a format")
+        raise ValueError(f"cannot tell the output format of {path!r}; use .jsonl, .jsonl.gz, .csv or .parquet "
+                         "or give a format")
     return SUFFIX_FORMATS[suffix]
 
 
+def gzipped_output(path: str) -> bool:
+    """Whether ``path`` is written gzipped (its name ends in .gz)."""
+    return path != "-" and path.lower().endswith(".gz")
+
+
 def output_format(path: str, fmt: str | None) -> str:
-    """The format ``path`` is written in: ``fmt``, else its suffix's; ValueError when neither tells."""
-    if path.lower().endswith((".gz", ".bz2", ".xz", ".zst")):  # would hold plain text under a compressed name
-        raise ValueError(f"{path!r} names a compressed file, and scores are written uncompressed: use .parquet "
-                         "(compressed columns) or pipe JSONL through a compressor: -o - | gzip > scores.jsonl.gz")
+    """The format ``path`` is written in: ``fmt``, else its suffix's; ValueError when neither tells, or
+    when the name asks for a compression the format is not written in."""
+    if path.lower().endswith((".bz2", ".xz", ".zst")):  # would hold plain text under a compressed name
+        raise ValueError(f"{path!r} names a compressor scores are not written with: use .jsonl.gz (gzip), "
+                         "or .parquet (compressed columns), or pipe JSONL through it: -o - | xz > scores.jsonl.xz")
     fmt = (fmt or infer_format(path)).lower()
     fmt = {"json": "jsonl", "ndjson": "jsonl"}.get(fmt, fmt)
     if fmt not in ("jsonl", "csv", "parquet"):
         raise ValueError(f"unknown output format {fmt!r} (expected jsonl, csv or parquet)")
+    if gzipped_output(path) and fmt != "jsonl":
+        raise ValueError(f"{path!r}: only JSONL is written gzipped (.jsonl.gz); {fmt} is written uncompressed "
+                         "(Parquet compresses its columns itself)")
     return fmt
 
 
@@ -308,7 +365,7 @@ def open_writer(path: str, fmt: str | None = None, *, append: bool = False) -> W
     """
     fmt = output_format(path, fmt)
     if fmt == "jsonl":
-        return JsonlWriter(path, append)
+        return GzipJsonlWriter(path, append) if gzipped_output(path) else JsonlWriter(path, append)
     if fmt == "csv":
         return CsvWriter(path, append)
     return ResumableParquetWriter(path, append)
@@ -351,7 +408,9 @@ def resume_point(path: str, fmt: str | None = None) -> ResumePoint:
         return ResumePoint(0, None)
     if not os.path.exists(path):
         return ResumePoint(0, None)
-    return _jsonl_resume_point(path) if fmt == "jsonl" else _csv_resume_point(path)
+    if fmt == "jsonl":
+        return _gzip_jsonl_resume_point(path) if gzipped_output(path) else _jsonl_resume_point(path)
+    return _csv_resume_point(path)
 
 
 def _jsonl_resume_point(path: str) -> ResumePoint:
@@ -369,11 +428,60 @@ def _jsonl_resume_point(path: str) -> ResumePoint:
         start = _after_last_newline(fh, end - 1)
         fh.seek(start)
         line = fh.read(end - start)
+    return ResumePoint(done, _last_id(path, line))
+
+
+def _last_id(path: str, line: bytes) -> str | None:
     try:
         last_id = json.loads(line)["id"]
     except (ValueError, KeyError, TypeError):
         raise ValueError(f"{path}: its last line is not a scored record; is it an output of spamdetect score?") from None
-    return ResumePoint(done, None if last_id is None else str(last_id))
+    return None if last_id is None else str(last_id)
+
+
+def _gzip_jsonl_resume_point(path: str) -> ResumePoint:
+    """Records in the complete gzip members; the member a killed process was writing is cut off."""
+    done, last, end = 0, None, 0
+    with open(path, "rb+") as fh:
+        if not _GZIP_MAGIC.startswith(fh.read(2)):  # (an empty file, or one torn after its first byte, is)
+            raise ValueError(f"{path} is not gzipped; is it an output of spamdetect score?")
+        fh.seek(0)
+        for end, lines, last_line in _gzip_members(path, fh):
+            done += lines
+            last = last_line if last_line is not None else last
+        if end < fh.seek(0, os.SEEK_END):
+            fh.truncate(end)
+    return ResumePoint(done, None if last is None else _last_id(path, last))
+
+
+def _gzip_members(path: str, fh) -> Iterator[tuple[int, int, bytes | None]]:
+    """(end offset, lines, last line) of each complete gzip member, streamed; stops at a member that
+    the file ends inside (a torn write leaves a prefix of a member, which decompresses without error).
+    Data that does not decompress is not a torn write: ValueError, and the file is left as it is."""
+    data, offset = b"", 0
+    while True:
+        member = zlib.decompressobj(wbits=31)  # gzip framing; checks each member's CRC
+        lines, tail, last = 0, b"", None
+        while not member.eof:
+            if not data and not (data := fh.read(_CHUNK)):
+                return  # the file ends between members, or inside one (a torn write)
+            try:
+                out = member.decompress(data)
+            except zlib.error as exc:
+                raise ValueError(f"{path} is corrupt at byte {offset:,} ({exc}): not an output this run can "
+                                 "continue; use --overwrite to start again") from None
+            used = len(data) - len(member.unused_data) if member.eof else len(data)
+            offset, data = offset + used, member.unused_data if member.eof else b""
+            text = tail + out  # tail: the line begun in earlier output
+            if (i := text.rfind(b"\n")) >= 0:
+                lines += out.count(b"\n")
+                last, tail = text[text.rfind(b"\n", 0, i) + 1:i], text[i + 1:]
+            else:
+                tail = text
+        if tail:  # every member this writer writes ends with a newline
+            raise ValueError(f"{path}: a gzip member ends inside a line at byte {offset:,}; is it an output "
+                             "of spamdetect score?")
+        yield offset, lines, last
 
 
 def _after_last_newline(fh, end: int) -> int:

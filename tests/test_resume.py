@@ -4,6 +4,7 @@ order, with the scores of an uninterrupted run."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -50,13 +52,32 @@ def inputs(legit_records, tmp_path_factory) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def clean(inputs, tmp_path_factory) -> list[tuple[str, float | None]]:
+def more_inputs(inputs) -> list[str]:
+    """The same pages four times over (as four WARC files): a run long enough to write several gzip
+    members, which hold about a second of records each."""
+    warc = Path(inputs[0])
+    copies = [warc.with_name(f"copy{i}-{warc.name}") for i in range(3)]
+    for copy in copies:
+        copy.write_bytes(warc.read_bytes())
+    return [inputs[0], *map(str, copies), inputs[1]]
+
+
+def _clean_run(inputs: list[str], out: Path) -> list[tuple[str, float | None]]:
     """(id, trust) of an uninterrupted run."""
-    out = tmp_path_factory.mktemp("clean") / "scores.jsonl"
     summary = score_to_file(inputs, str(out), workers=2, progress=False)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert summary.pages == len(rows) == N_WARC + N_JSONL
+    assert summary.pages == len(rows) == (len(inputs) - 1) * N_WARC + N_JSONL
     return [(r["id"], r["trust"]) for r in rows]
+
+
+@pytest.fixture(scope="module")
+def clean(inputs, tmp_path_factory) -> list[tuple[str, float | None]]:
+    return _clean_run(inputs, tmp_path_factory.mktemp("clean") / "scores.jsonl")
+
+
+@pytest.fixture(scope="module")
+def more_clean(more_inputs, tmp_path_factory) -> list[tuple[str, float | None]]:
+    return _clean_run(more_inputs, tmp_path_factory.mktemp("clean") / "scores.jsonl")
 
 
 def _start(inputs: list[str], out: Path, *extra: str) -> subprocess.Popen:
@@ -67,10 +88,19 @@ def _start(inputs: list[str], out: Path, *extra: str) -> subprocess.Popen:
 
 def _records_in(out: Path) -> int:
     try:
-        with out.open("rb") as fh:
-            return fh.read().count(b"\n")
+        data = out.read_bytes()
     except FileNotFoundError:
         return 0
+    if out.suffix != ".gz":
+        return data.count(b"\n")
+    lines = 0  # in the members written so far (and the start of one being written)
+    while data:
+        member = zlib.decompressobj(wbits=31)
+        lines += member.decompress(data).count(b"\n")
+        if not member.eof:
+            break
+        data = member.unused_data
+    return lines
 
 
 def _wait_for(proc: subprocess.Popen, out: Path, records: int, timeout: float = 240) -> None:
@@ -86,6 +116,8 @@ def _rows(out: Path) -> list[dict]:
     if out.suffix == ".csv":
         df = pd.read_csv(out, keep_default_na=False)
         return [{"id": r["id"], "trust": float(r["trust"]) if r["trust"] != "" else None} for r in df.to_dict("records")]
+    if out.suffix == ".gz":
+        return [json.loads(line) for line in gzip.open(out, "rt")]
     return [json.loads(line) for line in out.read_text().splitlines()]
 
 
@@ -113,10 +145,13 @@ def _gone(pids: list[int], timeout: float = 60) -> bool:
     return False
 
 
-def test_kill_9_at_random_moments_then_resume_gives_every_record_once_in_order(inputs, clean, tmp_path):
+@pytest.mark.parametrize("name, pages", [("scores.jsonl", ""), ("scores.jsonl.gz", "more_")])
+def test_kill_9_at_random_moments_then_resume_gives_every_record_once_in_order(request, tmp_path, name, pages):
+    """JSONL is flushed per record; gzipped JSONL a member (about a second of records) at a time."""
+    inputs, clean = request.getfixturevalue(pages + "inputs"), request.getfixturevalue(pages + "clean")
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
-    out = tmp_path / "scores.jsonl"
+    out = tmp_path / name
     total = len(clean)
     kills, orphans = [], []
 
