@@ -14,6 +14,7 @@ in input order, on one of two streams:
   ``{"source", "line", "raw", "error"}`` so nothing is lost. Unscorable records are rejected,
   never kept: a stage that filters spam must not pass through what it could not check.
   Without ``--rejected`` the rejected records are dropped (counted on stderr), like ``grep``.
+  A ``--rejected`` name ending in ``.gz`` is written gzipped, flushed per batch as the plain file is.
 
 Streaming: records are scored in batches of up to ``--batch-size`` (default 16); a batch also
 closes when no new line arrives for ``--max-wait`` seconds (default 0.2), so a slow producer
@@ -237,9 +238,10 @@ def cli_main(args: argparse.Namespace) -> int:
         return 2
     scorer = load(args.model, threshold=args.threshold)  # ModelUnavailable: one line and exit 2 (cli.main)
     try:
-        rejected_out = open(args.rejected, "wb") if args.rejected else None  # noqa: SIM115 - closed in finally
-    except OSError as exc:
-        print(f"spamdetect filter: cannot write {args.rejected}: {exc.strerror or exc}", file=sys.stderr)
+        rejected_out = _open_rejected(args.rejected) if args.rejected else None
+    except (OSError, ValueError) as exc:
+        print(f"spamdetect filter: cannot write {args.rejected}: {getattr(exc, 'strerror', None) or exc}",
+              file=sys.stderr)
         return 2
     stop = threading.Event()
     received: list[int] = []
@@ -273,6 +275,19 @@ def cli_main(args: argparse.Namespace) -> int:
             rejected_out.close()
     print(counts.line(args.rejected), file=sys.stderr)
     return status
+
+
+def _open_rejected(path: str) -> BinaryIO:
+    """The ``--rejected`` file, gzipped when its name says so: plain text under a compressed name
+    would fool every reader that trusts the suffix. A gzip flush (per batch) makes everything written
+    so far readable; the trailer comes at close."""
+    name = path.lower()
+    if name.endswith((".bz2", ".xz", ".zst")):
+        raise ValueError("rejected records are written plain or gzipped (.gz), not with the compressor "
+                         "that name asks for")
+    if name.endswith(".gz"):
+        return gzip.open(path, "wb", compresslevel=6)  # noqa: SIM115 - closed by cli_main
+    return open(path, "wb")  # noqa: SIM115 - closed by cli_main
 
 
 def _output_is_input(inputs: list[str], rejected: str | None) -> str | None:

@@ -4,6 +4,7 @@ fields; SIGPIPE and SIGTERM leave no traceback and consistent, prefix-ordered ou
 
 from __future__ import annotations
 
+import gzip
 import json
 import signal
 import subprocess
@@ -132,6 +133,21 @@ def test_sigterm_finishes_the_batch_and_leaves_a_consistent_prefix(input_lines, 
     assert kept_ids in (["real-0"], ["real-0", "real-1"], ["real-0", "real-1", "real-2"])  # a prefix, no duplicates
     summary = err.decode().strip().splitlines()[-1]
     assert f"in {len(kept) + 1}, kept {len(kept)}, rejected 1" in summary and "SIGTERM" in summary
+
+
+def test_rejected_records_go_gzipped_to_a_gz_name_and_a_name_for_another_compressor_is_refused(input_lines,
+                                                                                               tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(input_lines[0] + input_lines[-2])  # a real page, a broken line
+    rejected = tmp_path / "rejected.jsonl.gz"
+    proc = subprocess.run([*CMD, str(src), "--rejected", str(rejected)], capture_output=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert [json.loads(x)["line"] for x in gzip.open(rejected)] == [2]
+    xz = subprocess.run([*CMD, str(src), "--rejected", str(tmp_path / "rejected.jsonl.xz")], capture_output=True,
+                        cwd=ROOT, timeout=300)
+    err = xz.stderr.decode()
+    assert xz.returncode == 2 and err.count("\n") == 1 and "not with the compressor" in err
+    assert not (tmp_path / "rejected.jsonl.xz").exists()
 
 
 def test_an_output_that_is_also_an_input_or_cannot_be_opened_stops_before_reading(input_lines, tmp_path):
