@@ -175,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     filt.add_argument("--threshold", type=_probability(), default=None,
                       help="reject when P(farm) >= T, i.e. trust <= 1-T (default: the model's own threshold)")
     filt.add_argument("--rejected", default=None,
-                      help="write rejected records here (JSONL, gzipped when the name ends in .gz); without it they are counted and dropped")
+                      help="write rejected records here (JSONL, gzipped when the name ends in .gz); "
+                           "without it they are counted and dropped")
     filt.add_argument("--batch-size", type=_at_least(1), default=16,
                       help="records scored together (default 16): larger is slightly faster per page, "
                            "smaller gives lower latency; both outputs are flushed after every batch")
