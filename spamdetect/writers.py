@@ -152,8 +152,9 @@ class JsonlWriter(Writer):
 class GzipJsonlWriter(Writer):
     """JSONL in gzip members of the records gathered over ``member_seconds`` (at most ``member_records``).
 
-    One member per second costs almost nothing in size (a member header is 20 bytes, the records of a
-    second compress as well together as in one stream) and keeps what a kill loses to about a second.
+    Members cost a little size, since each starts compressing afresh: the bench's 2,000 results take
+    126 KB as one gzip stream and 142 KB in members of 100 records (607 KB plain). In exchange, what a
+    kill loses is about a second of records, and what is written can be read while the run goes on.
     """
 
     def __init__(self, path: str, append: bool = False, *, member_records: int = 1000,
