@@ -450,6 +450,8 @@ def _stop(writer, stream, bar: _Progress | None) -> None:
         try:
             if writer is not None:
                 writer.abort()
+        except OSError:  # the rest cannot be written either (a full disk): the error that stopped the run
+            pass         # is the one to report, and what reached the file resumes as after a kill
         finally:
             if bar is not None:
                 bar.close()

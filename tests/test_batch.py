@@ -146,6 +146,20 @@ def test_an_unwritable_output_stops_the_run_with_one_line(tmp_path, capsys):
     assert status == 2 and err.count("\n") == 1 and "cannot write" in err
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("name", ["out.jsonl", "out.jsonl.gz", "out.csv"])
+def test_a_full_disk_fails_the_run_in_one_line_with_exit_1(tmp_path, capsys, name):
+    """Every write to /dev/full fails with ENOSPC, as on a full disk: the run stops with the error that
+    stopped it, not with a traceback from the clean-up writing the rest into the same full disk."""
+    page = tmp_path / "a.html"
+    page.write_text(_page("A"))
+    out = tmp_path / name
+    out.symlink_to("/dev/full")
+    status, err = _cli(capsys, str(page), "-o", str(out), "--workers", "0")
+    assert status == 1 and err.count("\n") == 1, err
+    assert "failed: OSError: [Errno 28] No space left on device" in err and "--resume" in err
+
+
 def test_an_existing_output_is_not_overwritten_without_overwrite(tmp_path, capsys):
     good = tmp_path / "a.html"
     good.write_text(_page("A"))
