@@ -169,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "reasons added. Records that cannot be scored (bad JSON, neither html nor text) are rejected "
                     "with an 'error' field: a spam filter must not pass what it could not check. The summary on "
                     "stderr gives in = kept + rejected. Exit status: 0; 141 when the reader of stdout goes away "
-                    "(e.g. | head); 143 after SIGTERM (the batch in progress is finished and flushed first); 2 when it "
+                    "(e.g. | head); 143 after SIGTERM (the batch in progress is finished and flushed first); 1 when a "
+                    "write fails (a full disk); 2 when it "
                     "cannot start (an output that is also an input, an unwritable --rejected FILE, no model).")
     filt.add_argument("inputs", nargs="*", help="JSONL files, .gz allowed ('-' or nothing = stdin)")
     filt.add_argument("--threshold", type=_probability(), default=None,

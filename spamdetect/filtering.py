@@ -30,6 +30,9 @@ case what was written is a prefix of the input: each input record up to the last
 is in exactly one output, and none after it. The summary line on stderr gives the accounting:
 ``in = kept + rejected`` (rejected = farms + errors).
 
+A write that fails (a full disk) stops the stage with exit 1 and says so in the summary line; the
+outputs hold what reached the disk.
+
 It refuses to start (exit 2, nothing read) when an output is also an input: ``--rejected`` naming
 an input file would empty it, and stdout appended to an input (``>> in.jsonl``) would be read back.
 """
@@ -40,6 +43,7 @@ import argparse
 import gzip
 import io
 import json
+import os
 import queue
 import signal
 import sys
@@ -199,29 +203,30 @@ def run(scorer, inputs: list[str], kept_out: BinaryIO, rejected_out: BinaryIO | 
         batch_size: int = 16, max_wait: float = 0.2, stop: threading.Event | None = None) -> Counts:
     """Filter ``inputs`` into the two streams until the input ends or ``stop`` is set.
 
-    Raises ``BrokenPipeError`` when ``kept_out`` is closed by its reader; ``Counts`` is then
-    attached as the exception's ``counts`` attribute.
+    Raises ``BrokenPipeError`` when ``kept_out`` is closed by its reader, ``OSError`` when a write
+    fails (a full disk); ``Counts`` is then attached as the exception's ``counts`` attribute.
     """
     stop = stop or threading.Event()
     counts = Counts()
     for batch in batches(inputs, batch_size, max_wait, stop):
+        out = decide(scorer, batch)
+        decided = [kind for kind, _ in out]
         try:
-            for kind, data in decide(scorer, batch):
+            for kind, data in out:
                 if kind == "kept":
                     kept_out.write(data)
-                    counts.kept += 1
-                else:
-                    if rejected_out is not None:
-                        rejected_out.write(data)
-                    counts.farms += kind == "farm"
-                    counts.errors += kind == "error"
-                counts.read += 1
+                elif rejected_out is not None:
+                    rejected_out.write(data)
             kept_out.flush()
-        except BrokenPipeError as exc:
-            exc.counts = counts
+            if rejected_out is not None:
+                rejected_out.flush()
+        except OSError as exc:  # the reader of stdout went away (BrokenPipeError), a full disk
+            exc.counts = counts  # the batches written whole; this one may be in part
             raise
-        if rejected_out is not None:
-            rejected_out.flush()
+        counts.read += len(decided)
+        counts.kept += decided.count("kept")
+        counts.farms += decided.count("farm")
+        counts.errors += decided.count("error")
     return counts
 
 
@@ -252,7 +257,7 @@ def cli_main(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    status = 0
+    status, failed = 0, None
     try:
         try:
             counts = run(scorer, args.inputs, sys.stdout.buffer, rejected_out,
@@ -261,20 +266,35 @@ def cli_main(args: argparse.Namespace) -> int:
             counts = exc.counts
             counts.stopped = "the reader of stdout went away (SIGPIPE)"
             status = EXIT_SIGPIPE
-            # stdout is dead: point it at /dev/null so the interpreter's final flush cannot fail loudly
-            import os
-
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            _quiet_stdout()
+        except OSError as exc:
+            counts, failed = exc.counts, exc
         if received:
             sig = received[0]
             counts.stopped = f"{signal.Signals(sig).name}; the records after the last one counted were not read"
             status = EXIT_SIGINT if sig == signal.SIGINT else EXIT_SIGTERM
     finally:
         if rejected_out is not None:
-            rejected_out.close()
+            try:
+                rejected_out.close()
+            except OSError as exc:  # the end of the rejected file (a gzip trailer) did not reach the disk
+                failed = failed or exc
+    if failed is not None:  # the first failed write is the one to report; what was written stays
+        try:
+            sys.stdout.flush()
+        except OSError:
+            _quiet_stdout()
+        counts.stopped = (f"a write failed: {failed.strerror or failed}; the counts are of the batches "
+                          "written whole, the batch after them may be written in part")
+        status = status or 1
     print(counts.line(args.rejected), file=sys.stderr)
     return status
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's final flush of what could not be written
+    cannot fail loudly (the recipe of Python's signal docs)."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _open_rejected(path: str) -> BinaryIO:

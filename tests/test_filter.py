@@ -150,6 +150,22 @@ def test_rejected_records_go_gzipped_to_a_gz_name_and_a_name_for_another_compres
     assert not (tmp_path / "rejected.jsonl.xz").exists()
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_full_disk_stops_the_stage_in_one_line_with_exit_1(input_lines, tmp_path):
+    """Every write to /dev/full fails with ENOSPC, as on a full disk, for stdout and for --rejected."""
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(input_lines[0] + input_lines[-2])  # a real page, a broken line: one kept, one rejected
+    full = tmp_path / "rejected.jsonl.gz"
+    full.symlink_to("/dev/full")
+    with open("/dev/full", "wb") as stdout:
+        runs = [subprocess.run([*CMD, str(src)], stdout=stdout, stderr=subprocess.PIPE, cwd=ROOT, timeout=300)]
+    runs.append(subprocess.run([*CMD, str(src), "--rejected", str(full)], capture_output=True, cwd=ROOT, timeout=300))
+    for proc in runs:
+        err = proc.stderr.decode()
+        assert proc.returncode == 1 and err.count("\n") == 1 and "Traceback" not in err, err
+        assert "in 0, kept 0, rejected 0" in err and "a write failed: No space left on device" in err
+
+
 def test_an_output_that_is_also_an_input_or_cannot_be_opened_stops_before_reading(input_lines, tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_bytes(b"".join(input_lines[:2]))
