@@ -265,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
 EXIT_SIGPIPE = 128 + 13  # what a shell reports for a producer killed by SIGPIPE
 
 
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's final flush of what could not be written
+    (the reader went away, the disk is full) cannot fail loudly (the recipe of Python's signal docs)."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> int:
     from spamdetect.corpus.legit import NoCorpus
     from spamdetect.loading import ModelUnavailable
@@ -276,8 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"spamdetect {args.command}: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader of stdout went away (| head): stop quietly, not with a traceback
-        # and let no final flush of stdout at exit fail again (the recipe of Python's signal docs)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        quiet_stdout()
         return EXIT_SIGPIPE
 
 

@@ -43,7 +43,6 @@ import argparse
 import gzip
 import io
 import json
-import os
 import queue
 import signal
 import sys
@@ -53,9 +52,10 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from spamdetect.readers import output_is_input
+from spamdetect.writers import OTHER_COMPRESSORS
 
 ADDED = ("trust", "label", "reasons")
-EXIT_SIGPIPE, EXIT_SIGTERM, EXIT_SIGINT = 128 + 13, 128 + 15, 128 + 2
+EXIT_SIGTERM, EXIT_SIGINT = 128 + 15, 128 + 2
 _EOF = object()
 
 
@@ -233,6 +233,7 @@ def run(scorer, inputs: list[str], kept_out: BinaryIO, rejected_out: BinaryIO | 
 def cli_main(args: argparse.Namespace) -> int:
     """Entry point of ``spamdetect filter`` (arguments from ``spamdetect.cli``)."""
     from spamdetect.api import load
+    from spamdetect.cli import EXIT_SIGPIPE, quiet_stdout
 
     if not args.max_wait > 0:  # nan too
         print(f"spamdetect filter: --max-wait must be more than 0 seconds, got {args.max_wait}", file=sys.stderr)
@@ -266,7 +267,7 @@ def cli_main(args: argparse.Namespace) -> int:
             counts = exc.counts
             counts.stopped = "the reader of stdout went away (SIGPIPE)"
             status = EXIT_SIGPIPE
-            _quiet_stdout()
+            quiet_stdout()
         except OSError as exc:
             counts, failed = exc.counts, exc
         if received:
@@ -283,7 +284,7 @@ def cli_main(args: argparse.Namespace) -> int:
         try:
             sys.stdout.flush()
         except OSError:
-            _quiet_stdout()
+            quiet_stdout()
         counts.stopped = (f"a write failed: {failed.strerror or failed}; the counts are of the batches "
                           "written whole, the batch after them may be written in part")
         status = status or 1
@@ -291,18 +292,12 @@ def cli_main(args: argparse.Namespace) -> int:
     return status
 
 
-def _quiet_stdout() -> None:
-    """Point stdout at /dev/null, so that the interpreter's final flush of what could not be written
-    cannot fail loudly (the recipe of Python's signal docs)."""
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
 def _open_rejected(path: str) -> BinaryIO:
     """The ``--rejected`` file, gzipped when its name says so: plain text under a compressed name
     would fool every reader that trusts the suffix. A gzip flush (per batch) makes everything written
     so far readable; the trailer comes at close."""
     name = path.lower()
-    if name.endswith((".bz2", ".xz", ".zst")):
+    if name.endswith(OTHER_COMPRESSORS):
         raise ValueError("rejected records are written plain or gzipped (.gz), not with the compressor "
                          "that name asks for")
     if name.endswith(".gz"):

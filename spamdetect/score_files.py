@@ -18,20 +18,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from spamdetect.writers import COLUMNS, REASON_SEP, SUFFIX_FORMATS
+from spamdetect.writers import COLUMNS, REASON_SEP, infer_format
 
 UNREADABLE = "unreadable score row"
 
 
 def table_format(path: str) -> str:
-    """'jsonl', 'csv' or 'parquet' from the file suffix ('-' is JSONL); ValueError when it tells none."""
-    if path == "-":
-        return "jsonl"
-    name = path.lower().removesuffix(".gz")
-    for suffix, fmt in SUFFIX_FORMATS.items():
-        if name.endswith(suffix):
-            return fmt
-    raise ValueError(f"cannot tell the format of {path!r}: expected .jsonl[.gz], .csv[.gz] or .parquet")
+    """'jsonl', 'csv' or 'parquet' from the file suffix, as ``score`` names its outputs ('-' is JSONL);
+    ValueError when it tells none."""
+    try:
+        return infer_format(path)
+    except ValueError:
+        raise ValueError(f"cannot tell the format of {path!r}: expected .jsonl[.gz], .csv[.gz] or .parquet") from None
 
 
 def check_score_file(path: str, who: str) -> None:

@@ -47,6 +47,7 @@ SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv
                   ".parquet": "parquet", ".pq": "parquet"}
 _CHUNK = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
+OTHER_COMPRESSORS = (".bz2", ".xz", ".zst")  # names that ask for a compression nothing is written with
 
 
 def parquet_schema():
@@ -346,7 +347,7 @@ def gzipped_output(path: str) -> bool:
 def output_format(path: str, fmt: str | None) -> str:
     """The format ``path`` is written in: ``fmt``, else its suffix's; ValueError when neither tells, or
     when the name asks for a compression the format is not written in."""
-    if path.lower().endswith((".bz2", ".xz", ".zst")):  # would hold plain text under a compressed name
+    if path.lower().endswith(OTHER_COMPRESSORS):  # would hold plain text under a compressed name
         raise ValueError(f"{path!r} names a compressor scores are not written with: use .jsonl.gz (gzip), "
                          "or .parquet (compressed columns), or pipe JSONL through it: -o - | xz > scores.jsonl.xz")
     fmt = (fmt or infer_format(path)).lower()
