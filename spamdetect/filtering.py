@@ -13,6 +13,8 @@ in input order, on one of two streams:
   file) carry ``error`` too. A line that is not JSON is wrapped as
   ``{"source", "line", "raw", "error"}`` so nothing is lost. Unscorable records are rejected,
   never kept: a stage that filters spam must not pass through what it could not check.
+  A line that is not valid UTF-8 is scored as ``score`` scores it (bad bytes read as U+FFFD, a
+  note in ``reasons``) and written out with its own bytes.
   Without ``--rejected`` the rejected records are dropped (counted on stderr), like ``grep``.
   A ``--rejected`` name ending in ``.gz`` is written gzipped, flushed per batch as the plain file is.
 
@@ -51,7 +53,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from spamdetect.readers import output_is_input
+from spamdetect.readers import output_is_input, parse_json_line, record_from_row
 from spamdetect.writers import OTHER_COMPRESSORS
 
 ADDED = ("trust", "label", "reasons")
@@ -149,16 +151,11 @@ def batches(inputs: list[str], size: int, max_wait: float, stop: threading.Event
 
 # ----- deciding and encoding ----------------------------------------------------------------
 
-def _parse(line: Line) -> tuple[dict | None, str | None]:
+def _parse(line: Line) -> tuple[dict | None, str | None, list[str]]:
+    """The line's JSON object, or the error that says why there is none; and notes (as ``score``)."""
     if line.error:
-        return None, line.error
-    try:
-        row = json.loads(line.raw)
-    except ValueError as exc:
-        return None, f"bad JSON: {exc}"
-    if not isinstance(row, dict):
-        return None, f"expected a JSON object, got {type(row).__name__}"
-    return row, None
+        return None, line.error, []
+    return parse_json_line(line.raw)
 
 
 def _encode(line: Line, row: dict | None, extra: dict) -> bytes:
@@ -182,11 +179,13 @@ def _dumps(obj: dict) -> bytes:
 def decide(scorer, lines: list[Line]) -> list[tuple[str, bytes]]:
     """(``"kept"`` | ``"farm"`` | ``"error"``, output line) for each input line, in order."""
     parsed = [_parse(line) for line in lines]
-    scorable = [i for i, (row, _) in enumerate(parsed) if row is not None]
-    results = dict(zip(scorable, scorer.score_many([parsed[i][0] for i in scorable], batch_size=len(lines))))
+    scorable = [i for i, (row, _, _) in enumerate(parsed) if row is not None]
+    records = [record_from_row(parsed[i][0], str(n), lines[i].source, notes=parsed[i][2], what="record")
+               for n, i in enumerate(scorable)]
+    results = dict(zip(scorable, scorer.score_many(records, batch_size=len(lines))))
     out = []
     for i, line in enumerate(lines):
-        row, err = parsed[i]
+        row, err, _ = parsed[i]
         res = results.get(i)
         if res is None or res["error"] is not None:
             why = err or res["error"]

@@ -807,7 +807,9 @@ def _jsonl_raw(stream: BinaryIO, src: str) -> Iterator[RawRecord]:
         yield _error(f"{src}:{lineno + 1}", src, f"cannot read past line {lineno}: {_describe(exc)}")
 
 
-def _jsonl_record(line: bytes, default_id: str, src: str) -> Record:
+def parse_json_line(line: bytes) -> tuple[dict | None, str | None, list[str]]:
+    """One JSONL line as ``(object, None, notes)``, or ``(None, error, [])`` when it is not a JSON
+    object. A line that is not valid UTF-8 is read with U+FFFD for the bad bytes, and noted."""
     notes = []
     try:
         try:
@@ -817,9 +819,16 @@ def _jsonl_record(line: bytes, default_id: str, src: str) -> Record:
             notes.append("the line is not valid UTF-8: undecodable bytes were replaced by U+FFFD")
             row = json.loads(text)
     except ValueError as exc:
-        return Record(default_id, None, f"bad JSON: {exc}", src)
+        return None, f"bad JSON: {exc}", []
     if not isinstance(row, dict):
-        return Record(default_id, None, f"expected a JSON object, got {type(row).__name__}", src)
+        return None, f"expected a JSON object, got {type(row).__name__}", []
+    return row, None, notes
+
+
+def _jsonl_record(line: bytes, default_id: str, src: str) -> Record:
+    row, error, notes = parse_json_line(line)
+    if row is None:
+        return Record(default_id, None, error, src)
     return record_from_row(row, default_id, src, notes=notes)
 
 

@@ -49,8 +49,8 @@ def _run(tmp_path, lines, *args, name="in.jsonl"):
     rejected = tmp_path / f"rejected-{name}"
     proc = subprocess.run([*CMD, str(src), "--rejected", str(rejected), *args], capture_output=True, cwd=ROOT,
                           timeout=300)
-    kept = [json.loads(x) for x in proc.stdout.splitlines()]
-    rej = [json.loads(x) for x in rejected.read_bytes().splitlines()]
+    kept, rej = ([json.loads(x.decode("utf-8", "replace")) for x in out.splitlines()]  # the input's bytes, kept
+                 for out in (proc.stdout, rejected.read_bytes()))
     return proc, kept, rej
 
 
@@ -92,6 +92,22 @@ def test_threshold_moves_the_split(input_lines, tmp_path, default_run):
     assert proc.returncode == 0
     assert kept == [] and len(rej) == len(input_lines)  # P(farm) >= 0 always
     assert len(default_run[1]) > 0
+
+
+def test_a_line_that_is_not_valid_utf8_is_scored_with_a_note_as_score_does(input_lines, tmp_path, default_run):
+    # a producer that copied Latin-1 bytes into a JSON string: score reads such a line with U+FFFD,
+    # and the filter must not reject as "bad JSON" a record that score scores
+    real, farm = input_lines[0], input_lines[12]
+    bad_real, bad_farm = (line[:-2] + b', "note": "caf\xe9"}\n' for line in (real, farm))
+    proc, kept, rej = _run(tmp_path, [bad_real, bad_farm])
+    assert proc.returncode == 0, proc.stderr.decode()
+    note = "note: the line is not valid UTF-8: undecodable bytes were replaced by U+FFFD"
+    before = {r.get("id"): r for r in default_run[1] + default_run[2]}
+    for rec, rid in ((kept, "real-0"), (rej, "farm-html")):
+        assert [r["id"] for r in rec] == [rid] and rec[0].get("error") is None
+        assert rec[0]["trust"] == before[rid]["trust"] and rec[0]["reasons"][-1] == note
+    # the kept line is the input's bytes, the bad byte included, with the fields appended
+    assert proc.stdout.startswith(bad_real[:-2])
 
 
 def test_reader_going_away_ends_quietly_with_141(input_lines, tmp_path):
