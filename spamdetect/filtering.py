@@ -241,10 +241,14 @@ def cli_main(args: argparse.Namespace) -> int:
     if clash:
         print(f"spamdetect filter: {clash}: it would be overwritten or read back while it is written", file=sys.stderr)
         return 2
+    if args.rejected and args.rejected.lower().endswith(OTHER_COMPRESSORS):  # a name: no need to load the model first
+        print(f"spamdetect filter: cannot write {args.rejected}: rejected records are written plain or gzipped "
+              "(.gz), not with the compressor that name asks for", file=sys.stderr)
+        return 2
     scorer = load(args.model, threshold=args.threshold)  # ModelUnavailable: one line and exit 2 (cli.main)
-    try:
+    try:  # opened after the load, so a model that fails to load leaves an existing file as it was
         rejected_out = _open_rejected(args.rejected) if args.rejected else None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         print(f"spamdetect filter: cannot write {args.rejected}: {getattr(exc, 'strerror', None) or exc}",
               file=sys.stderr)
         return 2
@@ -295,11 +299,7 @@ def _open_rejected(path: str) -> BinaryIO:
     """The ``--rejected`` file, gzipped when its name says so: plain text under a compressed name
     would fool every reader that trusts the suffix. A gzip flush (per batch) makes everything written
     so far readable; the trailer comes at close."""
-    name = path.lower()
-    if name.endswith(OTHER_COMPRESSORS):
-        raise ValueError("rejected records are written plain or gzipped (.gz), not with the compressor "
-                         "that name asks for")
-    if name.endswith(".gz"):
+    if path.lower().endswith(".gz"):
         return gzip.open(path, "wb", compresslevel=6)  # noqa: SIM115 - closed by cli_main
     return open(path, "wb")  # noqa: SIM115 - closed by cli_main
 

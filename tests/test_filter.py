@@ -159,8 +159,9 @@ def test_rejected_records_go_gzipped_to_a_gz_name_and_a_name_for_another_compres
     proc = subprocess.run([*CMD, str(src), "--rejected", str(rejected)], capture_output=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 0, proc.stderr.decode()
     assert [json.loads(x)["line"] for x in gzip.open(rejected)] == [2]
-    xz = subprocess.run([*CMD, str(src), "--rejected", str(tmp_path / "rejected.jsonl.xz")], capture_output=True,
-                        cwd=ROOT, timeout=300)
+    # refused from the name alone, before the model is loaded (this one does not exist)
+    xz = subprocess.run([*CMD, str(src), "--rejected", str(tmp_path / "rejected.jsonl.xz"),
+                         "--model", str(tmp_path / "missing.joblib")], capture_output=True, cwd=ROOT, timeout=300)
     err = xz.stderr.decode()
     assert xz.returncode == 2 and err.count("\n") == 1 and "not with the compressor" in err
     assert not (tmp_path / "rejected.jsonl.xz").exists()
