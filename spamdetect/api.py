@@ -30,8 +30,6 @@ from itertools import islice
 from spamdetect.model import TrustModel
 from spamdetect.readers import Record, record_from_row
 
-FIELDS = ("id", "url", "trust", "label", "reasons", "error")
-
 
 class Scorer:
     """A loaded trust model with the scoring calls an ingestion worker needs.

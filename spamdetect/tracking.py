@@ -32,11 +32,11 @@ from mlflow.tracking import MlflowClient
 from mlflow.types.schema import Array, ColSpec, Schema
 
 from spamdetect import config
+from spamdetect.writers import COLUMNS as OUTPUT_COLUMNS  # the serving endpoint answers score's fields
 
 DEFAULT_EXPERIMENT = "spamdetect"
 CHAMPION_URI = f"models:/{config.REGISTERED_MODEL_NAME}@{config.CHAMPION_ALIAS}"
 INPUT_COLUMNS = ("id", "url", "html", "text", "crawl_date")
-OUTPUT_COLUMNS = ("id", "url", "trust", "label", "reasons", "error")
 _DIGEST_MAX = 36  # MLflow rejects dataset digests longer than this
 
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-COLUMNS = ("id", "url", "trust", "label", "reasons", "error")
+COLUMNS = ("id", "url", "trust", "label", "reasons", "error")  # a result's fields, in every output and API
 REASON_SEP = " | "
 JOURNAL_SUFFIX = ".partial.jsonl"
 # what a file name's suffix says it holds; ``score_files`` reads back what these name
