@@ -160,6 +160,43 @@ def test_a_full_disk_fails_the_run_in_one_line_with_exit_1(tmp_path, capsys, nam
     assert "failed: OSError: [Errno 28] No space left on device" in err and "--resume" in err
 
 
+def _limit_file_size(n: int):
+    """A preexec_fn: writes past ``n`` bytes of a file fail with EFBIG, as a disk that fills up there."""
+    import resource
+    import signal
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the kernel kills the writer instead of failing the write
+        resource.setrlimit(resource.RLIMIT_FSIZE, (n, n))
+    return apply
+
+
+def test_a_write_failing_while_parquet_is_converted_keeps_the_journal_and_resume_finishes(tmp_path, capsys):
+    """Parquet is written as a JSONL journal, converted at the end. When the conversion's write fails,
+    the results must stay in the journal and --resume must finish the file without scoring again."""
+    pages = []
+    for name in "ABC":
+        pages.append(tmp_path / f"{name}.html")
+        pages[-1].write_text(_page(name))
+    args = [str(p) for p in pages]
+    assert _cli(capsys, *args, "-o", str(tmp_path / "ref.jsonl"), "--workers", "0")[0] == 0
+    assert _cli(capsys, *args, "-o", str(tmp_path / "ref.parquet"), "--workers", "0")[0] == 0
+    journal, parquet = (tmp_path / "ref.jsonl").stat().st_size, (tmp_path / "ref.parquet").stat().st_size
+    assert journal < parquet  # few records: the Parquet metadata outweighs them, so a limit between fails only the conversion
+    out = tmp_path / "out.parquet"
+    proc = subprocess.run([sys.executable, "-m", "spamdetect", "score", *args, "-o", str(out), "--workers", "0", "-q"],
+                          capture_output=True, text=True, timeout=300, preexec_fn=_limit_file_size((journal + parquet) // 2))
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "File too large after 3 records" in proc.stderr and "--resume" in proc.stderr
+    assert not out.exists() and (tmp_path / "out.parquet.partial.jsonl").read_bytes() == (tmp_path / "ref.jsonl").read_bytes()
+    status, err = _cli(capsys, *args, "-o", str(out), "--workers", "0", "--resume")
+    assert status == 0, err
+    import pandas as pd
+
+    assert pd.read_parquet(out).equals(pd.read_parquet(tmp_path / "ref.parquet"))
+    assert sorted(p.name for p in tmp_path.glob("out.parquet*")) == ["out.parquet"]  # journal and .tmp gone
+
+
 def test_an_existing_output_is_not_overwritten_without_overwrite(tmp_path, capsys):
     good = tmp_path / "a.html"
     good.write_text(_page("A"))
