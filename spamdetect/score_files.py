@@ -14,6 +14,7 @@ import io
 import json
 import os
 import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -76,15 +77,26 @@ def iter_score_rows(path: str, batch_rows: int = 65536) -> Iterator[dict]:
             for i, row in enumerate(reader, start=2):
                 yield _csv_row(row, f"{path}:{i}")
             return
-        for i, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as exc:
-                yield _unreadable(f"{path}:{i}", f"bad JSON ({exc})")
-                continue
-            yield row if isinstance(row, dict) else _unreadable(f"{path}:{i}", "not a JSON object")
+        i = 0
+        try:
+            for i, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError as exc:
+                    yield _unreadable(f"{path}:{i}", f"bad JSON ({exc})")
+                    continue
+                yield row if isinstance(row, dict) else _unreadable(f"{path}:{i}", "not a JSON object")
+        except gzip.BadGzipFile:
+            if i == 0:  # nothing read: a plain file under a .gz name, not a score file cut short
+                raise ValueError(f"{path} is not gzip data, though its name ends in .gz") from None
+            yield _unreadable(f"{path}:{i + 1}", f"cannot read past line {i}: the gzip data is corrupt")
+        except (EOFError, zlib.error) as exc:
+            # a gzip stream cut short: a score run still writing it, or one that was killed
+            why = ("the gzip stream ends early (a run still writing the file, or one that was killed)"
+                   if isinstance(exc, EOFError) else f"the gzip data is corrupt ({exc})")
+            yield _unreadable(f"{path}:{i + 1}", f"cannot read past line {i}: {why}")
 
 
 def _open_text(path: str) -> IO[str]:

@@ -202,6 +202,27 @@ def test_unreadable_lines_are_counted_as_errors_not_dropped(tmp_path):
     assert (t.rows, t.scored, t.errors, t.unreadable, t.without_site) == (4, 2, 2, 2, 2)
 
 
+def test_a_gzipped_score_file_cut_short_gives_its_rows_and_an_unreadable_row_not_a_traceback(tmp_path, capsys):
+    """What ``score -o x.jsonl.gz`` leaves while it runs or after a kill: complete gzip members, then a torn one."""
+    from spamdetect.cli import main
+
+    rows = [row(f"https://s{i % 3}.com/{i}", i / 20) for i in range(20)]
+    lines = [json.dumps(r) + "\n" for r in rows]
+    data = gzip.compress("".join(lines[:10]).encode()) + gzip.compress("".join(lines[10:]).encode())
+    cut = tmp_path / "scores.jsonl.gz"
+    cut.write_bytes(data[:-30])
+    got = list(iter_score_rows(str(cut)))
+    assert 10 <= len(got) - 1 < 20 and got[:-1] == rows[:len(got) - 1]
+    assert got[-1]["error"] == (f"unreadable score row: cannot read past line {len(got) - 1}: the gzip stream ends "
+                                "early (a run still writing the file, or one that was killed)")
+    assert main(["sites", str(cut), "-o", str(tmp_path / "s.csv")]) == 0
+    assert "1 unreadable" in capsys.readouterr().err
+    plain = tmp_path / "plain.jsonl.gz"  # not gzip at all: refused whole, as a table no score run wrote
+    plain.write_text("".join(lines))
+    assert main(["sites", str(plain), "-o", str(tmp_path / "s.csv")]) == 2
+    assert capsys.readouterr().err == f"spamdetect sites: {plain} is not gzip data, though its name ends in .gz\n"
+
+
 def test_cli_rejects_missing_files_and_unknown_formats_clearly(tmp_path, capsys):
     from spamdetect.cli import main
 
