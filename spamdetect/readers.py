@@ -152,8 +152,9 @@ class InputReader:
     """Raw records of the given inputs in order, and how many input bytes have been consumed.
 
     ``-`` reads stdin (JSONL or a WARC/WET stream); directories are walked recursively, sorted, keeping known
-    suffixes; a file given more than once is read once. Paths are expanded once, up front, so ``total_bytes`` is known (None with stdin)
-    and a progress bar can show an ETA from ``bytes_read()``. ``passed_over`` counts, by kind,
+    suffixes; a file given more than once (or through a symbolic link) is read once. Paths are expanded
+    once, up front, so ``total_bytes`` is known (None with stdin) and a progress bar can show an ETA from
+    ``bytes_read()``. ``passed_over`` counts, by kind,
     what was read but is not a page.
     """
 
@@ -174,8 +175,9 @@ class InputReader:
                     if len(kept) < len(files):
                         self.passed_over[RUN_OUTPUT] += len(files) - len(kept)
                     files = kept
-            # a file given twice (a glob and its directory) is read once, as the Spark engine does
-            files = [p for p in files if not ((key := os.path.abspath(p)) in seen or seen.add(key))]
+            # a file given twice (a glob and its directory, or a symbolic link to it) is read once, as
+            # the Spark engine does: its records would be in the output twice
+            files = [p for p in files if not ((key := os.path.realpath(p)) in seen or seen.add(key))]
             self.sources.extend(_Source(arg, p, _kind(p) or _sniffed_kind(p), _size(p)) for p in files)
         self.total_bytes: int | None = (None if any(s.path is None for s in self.sources)
                                         else sum(s.size for s in self.sources))

@@ -90,8 +90,9 @@ def expand_inputs(paths: Iterable[str], passed_over: Counter[str] | None = None)
         out.extend(found or [])
     if missing:
         raise FileNotFoundError(no_such_input(missing))
-    seen: set[str] = set()
-    return [f for f in out if not (f.location in seen or seen.add(f.location))]
+    seen: set[str] = set()  # a file named twice, or through a symbolic link, is read once
+    keys = [f.location if _is_uri(f.location) else os.path.realpath(f.location) for f in out]
+    return [f for f, key in zip(out, keys) if not (key in seen or seen.add(key))]
 
 
 def _expand_local(arg: str, passed_over: Counter[str]) -> list[InputFile] | None:

@@ -276,6 +276,10 @@ def test_directory_is_read_recursively_in_sorted_order_with_known_suffixes_only(
     # named again, by its path or inside its directory, a file is read once (as the Spark engine does)
     again = _records(tmp_path / "a.htm", tmp_path, tmp_path / "b" / ".." / "a.htm")
     assert [Path(r.id).name for r in again] == ["a.htm", "z.html", "c.html.gz", "d.txt", "e.xhtml", "f.shtml", "g1"]
+    # or through a symbolic link, named or met in the walk
+    (tmp_path / "zz-link.html").symlink_to(tmp_path / "b" / "z.html")
+    assert [Path(r.id).name for r in _records(tmp_path / "b" / "z.html", tmp_path / "zz-link.html")] == ["z.html"]
+    assert [Path(r.id).name for r in _records(tmp_path)] == [Path(r.id).name for r in recs]
 
 
 def test_unreadable_inputs_become_error_records(tmp_path):

@@ -261,6 +261,13 @@ def test_missing_input_is_refused_before_anything_runs(inputs, tmp_path):
         spark_engine.expand_inputs([*inputs, str(tmp_path / "missing.warc.gz")])
 
 
+def test_a_file_named_twice_or_through_a_symbolic_link_is_read_once(inputs, tmp_path):
+    link = tmp_path / "again.warc.gz"
+    link.symlink_to(inputs[0])
+    files = spark_engine.expand_inputs([inputs[0], str(link), inputs[0]])
+    assert [f.name for f in files] == [inputs[0]]
+
+
 def test_the_spark_submit_entry_point_reads_an_input_list_as_the_cli_does(spark, spark_run, inputs, tmp_path, capsys):
     # spark-submit spamdetect/spark_engine.py --inputs-from warc.paths -o OUT: the CLI's own arguments
     listed = tmp_path / "warc.paths"
