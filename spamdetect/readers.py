@@ -154,8 +154,7 @@ class InputReader:
     ``-`` reads stdin (JSONL or a WARC/WET stream); directories are walked recursively, sorted, keeping known
     suffixes; a file given more than once (or through a symbolic link) is read once. Paths are expanded
     once, up front, so ``total_bytes`` is known (None with stdin) and a progress bar can show an ETA from
-    ``bytes_read()``. ``passed_over`` counts, by kind,
-    what was read but is not a page.
+    ``bytes_read()``. ``passed_over`` counts, by kind, what was read but is not a page.
     """
 
     def __init__(self, paths: Iterable[str], *, output: os.stat_result | None = None) -> None:
