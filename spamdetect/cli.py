@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
                "used for trust. The blocklist holds farm sites with confidence >= --block-confidence and at least\n"
                "--min-pages scored pages, one domain per line (match subdomains too), after '#' comment lines.")
     sites.add_argument("scores", nargs="+",
-                       help="score files written by `spamdetect score` (.jsonl[.gz] ('-' = stdin), .csv, .parquet), "
+                       help="score files written by `spamdetect score` (.jsonl[.gz] ('-' = stdin, gzipped or not), .csv, .parquet), "
                             "or the Parquet directory `score --engine spark` writes")
     sites.add_argument("-o", "--output", required=True, help="sites table (.csv/.jsonl/.parquet; '-' = CSV on stdout)")
     sites.add_argument("--html", default=None, help="also write a self-contained HTML report here")

@@ -1,4 +1,4 @@
-"""Reading what ``spamdetect score`` wrote: JSONL (optionally gzipped, '-' = stdin), CSV, Parquet, or
+"""Reading what ``spamdetect score`` wrote: JSONL (optionally gzipped; '-' = stdin, either), CSV, Parquet, or
 the Parquet directory of ``score --engine spark``, as a stream of record dicts.
 
 ``sites`` aggregates these rows and ``python -m spamdetect.summary`` summarises them. A row that cannot
@@ -100,8 +100,11 @@ def iter_score_rows(path: str, batch_rows: int = 65536) -> Iterator[dict]:
 
 
 def _open_text(path: str) -> IO[str]:
-    if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+    if path == "-":  # no name to go by: gzip is told by its magic bytes (`cat scores.jsonl.gz | ...`)
+        stdin = sys.stdin.buffer
+        if hasattr(stdin, "peek") and stdin.peek(2)[:2] == b"\x1f\x8b":
+            return gzip.open(stdin, "rt", encoding="utf-8", errors="replace", newline="")
+        return io.TextIOWrapper(stdin, encoding="utf-8", errors="replace")
     if path.lower().endswith(".gz"):
         return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
     return open(path, encoding="utf-8", errors="replace", newline="")

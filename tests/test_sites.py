@@ -223,6 +223,15 @@ def test_a_gzipped_score_file_cut_short_gives_its_rows_and_an_unreadable_row_not
     assert capsys.readouterr().err == f"spamdetect sites: {plain} is not gzip data, though its name ends in .gz\n"
 
 
+def test_a_score_file_on_stdin_is_read_gzipped_or_plain(tmp_path):
+    rows = [row(f"https://s{i % 3}.com/{i}", i / 20) for i in range(20)]
+    plain = "".join(json.dumps(r) + "\n" for r in rows).encode()
+    cmd = [sys.executable, "-m", "spamdetect", "sites", "-", "-o", "-"]
+    outs = [subprocess.run(cmd, input=data, capture_output=True, timeout=120) for data in (plain, gzip.compress(plain))]
+    assert [p.returncode for p in outs] == [0, 0], outs[1].stderr.decode()
+    assert outs[1].stdout == outs[0].stdout and outs[0].stdout.count(b"\n") == 4  # header and three sites
+
+
 def test_cli_rejects_missing_files_and_unknown_formats_clearly(tmp_path, capsys):
     from spamdetect.cli import main
 
