@@ -249,7 +249,7 @@ def cli_main(args: argparse.Namespace) -> int:
     try:  # opened after the load, so a model that fails to load leaves an existing file as it was
         rejected_out = _open_rejected(args.rejected) if args.rejected else None
     except OSError as exc:
-        print(f"spamdetect filter: cannot write {args.rejected}: {getattr(exc, 'strerror', None) or exc}",
+        print(f"spamdetect filter: cannot write {args.rejected}: {exc.strerror or exc}",
               file=sys.stderr)
         return 2
     stop = threading.Event()

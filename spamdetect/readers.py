@@ -46,6 +46,7 @@ from warcio.bufferedreaders import BufferedReader
 
 from spamdetect.charsets import content_type_charset, decode_html_noted
 from spamdetect.page import MAX_HTML_BYTES, Page, is_blank
+from spamdetect.writers import GZIP_MAGIC
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml", ".html.gz", ".htm.gz")
 WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc", ".arc.gz")  # ARC: the Internet Archive's older format
@@ -237,7 +238,7 @@ def _stdin_raw(stream: BinaryIO, passed_over: Counter[str]) -> Iterator[RawRecor
     score -``), gzipped or not, told apart by its first bytes since a pipe has no name."""
     seen = _Recording(stream)  # a pipe cannot be rewound: what is read to decide is put back in front
     first = seen.read(_SNIFF_BYTES)
-    gzipped = first.startswith(_GZIP_MAGIC)
+    gzipped = first.startswith(GZIP_MAGIC)
     archive = _is_archive(_head(first, 64))
     whole = archive and gzipped and _first_member_holds_more(seen.read, first)
     stream = io.BufferedReader(_Prefixed(seen.taken(), stream))
@@ -266,13 +267,12 @@ def _stdin_raw(stream: BinaryIO, passed_over: Counter[str]) -> Iterator[RawRecor
 _UNREADABLE_WARC = "unreadable WARC data"  # how _warc_raw reports data it cannot read past
 _SNIFF_BYTES = 512  # enough to decompress a WARC header's first bytes from a gzip member
 _ARCHIVE_STARTS = (b"WARC/", b"filedesc://")  # a WARC record header; an ARC file's first record
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _head(data: bytes, n: int) -> bytes:
     """The first ``n`` bytes ``data`` holds: decompressed when it starts a gzip member (the start of the
     member is enough), b"" when that fails."""
-    if not data.startswith(_GZIP_MAGIC):
+    if not data.startswith(GZIP_MAGIC):
         return data[:n]
     try:
         return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, n)
@@ -538,7 +538,7 @@ def _gzipped(fh: BinaryIO) -> bool:
     """Whether a file opened at its start holds gzip data (by its magic bytes, not its name)."""
     magic = fh.read(2)
     fh.seek(0)
-    return magic == _GZIP_MAGIC
+    return magic == GZIP_MAGIC
 
 
 def _read_counting(stream, cap: int) -> tuple[bytes, int]:

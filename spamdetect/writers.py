@@ -46,7 +46,7 @@ JOURNAL_SUFFIX = ".partial.jsonl"
 SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
                   ".parquet": "parquet", ".pq": "parquet"}
 _CHUNK = 1 << 20
-_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAGIC = b"\x1f\x8b"  # how gzip data starts; what readers of our files look for
 OTHER_COMPRESSORS = (".bz2", ".xz", ".zst")  # names that ask for a compression nothing is written with
 
 
@@ -445,7 +445,7 @@ def _gzip_jsonl_resume_point(path: str) -> ResumePoint:
     """Records in the complete gzip members; the member a killed process was writing is cut off."""
     done, last, end = 0, None, 0
     with open(path, "rb+") as fh:
-        if not _GZIP_MAGIC.startswith(fh.read(2)):  # (an empty file, or one torn after its first byte, is)
+        if not GZIP_MAGIC.startswith(fh.read(2)):  # (an empty file, or one torn after its first byte, is)
             raise ValueError(f"{path} is not gzipped; is it an output of spamdetect score?")
         fh.seek(0)
         for end, lines, last_line in _gzip_members(path, fh):
