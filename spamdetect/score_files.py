@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from spamdetect.writers import COLUMNS, REASON_SEP, infer_format
+from spamdetect.writers import COLUMNS, GZIP_MAGIC, REASON_SEP, infer_format
 
 UNREADABLE = "unreadable score row"
 
@@ -71,38 +71,53 @@ def iter_score_rows(path: str, batch_rows: int = 65536) -> Iterator[dict]:
             yield from batch.to_pylist()
         return
     with _open_text(path) as fh:
-        if fmt == "csv":
-            reader = csv.DictReader(fh)
-            _check_columns(path, reader.fieldnames or [])
-            for i, row in enumerate(reader, start=2):
-                yield _csv_row(row, f"{path}:{i}")
-            return
-        i = 0
+        lines = _LineCount(fh)
         try:
-            for i, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except ValueError as exc:
-                    yield _unreadable(f"{path}:{i}", f"bad JSON ({exc})")
-                    continue
-                yield row if isinstance(row, dict) else _unreadable(f"{path}:{i}", "not a JSON object")
-        except gzip.BadGzipFile:
-            if i == 0:  # nothing read: a plain file under a .gz name, not a score file cut short
+            yield from _csv_rows(lines, path) if fmt == "csv" else _jsonl_rows(lines, path)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:  # only a gzipped file raises these
+            if lines.n == 0 and isinstance(exc, gzip.BadGzipFile):  # a plain file under a .gz name
                 raise ValueError(f"{path} is not gzip data, though its name ends in .gz") from None
-            yield _unreadable(f"{path}:{i + 1}", f"cannot read past line {i}: the gzip data is corrupt")
-        except (EOFError, zlib.error) as exc:
             # a gzip stream cut short: a score run still writing it, or one that was killed
             why = ("the gzip stream ends early (a run still writing the file, or one that was killed)"
                    if isinstance(exc, EOFError) else f"the gzip data is corrupt ({exc})")
-            yield _unreadable(f"{path}:{i + 1}", f"cannot read past line {i}: {why}")
+            yield _unreadable(f"{path}:{lines.n + 1}", f"cannot read past line {lines.n}: {why}")
+
+
+class _LineCount:
+    """The lines of ``fh``, counted as they are read (``n``): where the data ended when it ends early."""
+
+    def __init__(self, fh: IO[str]) -> None:
+        self._fh, self.n = fh, 0
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._fh:
+            self.n += 1
+            yield line
+
+
+def _csv_rows(lines: _LineCount, path: str) -> Iterator[dict]:
+    reader = csv.DictReader(lines)
+    _check_columns(path, reader.fieldnames or [])
+    for i, row in enumerate(reader, start=2):
+        yield _csv_row(row, f"{path}:{i}")
+
+
+def _jsonl_rows(lines: _LineCount, path: str) -> Iterator[dict]:
+    for i, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            yield _unreadable(f"{path}:{i}", f"bad JSON ({exc})")
+            continue
+        yield row if isinstance(row, dict) else _unreadable(f"{path}:{i}", "not a JSON object")
 
 
 def _open_text(path: str) -> IO[str]:
     if path == "-":  # no name to go by: gzip is told by its magic bytes (`cat scores.jsonl.gz | ...`)
         stdin = sys.stdin.buffer
-        if hasattr(stdin, "peek") and stdin.peek(2)[:2] == b"\x1f\x8b":
+        if hasattr(stdin, "peek") and stdin.peek(2)[:2] == GZIP_MAGIC:
             return gzip.open(stdin, "rt", encoding="utf-8", errors="replace", newline="")
         return io.TextIOWrapper(stdin, encoding="utf-8", errors="replace")
     if path.lower().endswith(".gz"):

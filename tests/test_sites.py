@@ -217,6 +217,14 @@ def test_a_gzipped_score_file_cut_short_gives_its_rows_and_an_unreadable_row_not
                                 "early (a run still writing the file, or one that was killed)")
     assert main(["sites", str(cut), "-o", str(tmp_path / "s.csv")]) == 0
     assert "1 unreadable" in capsys.readouterr().err
+    with open_writer(str(tmp_path / "scores.csv")) as w:  # a gzipped CSV ends the same way
+        for r in rows:
+            w.write(r)
+    cut_csv = tmp_path / "scores.csv.gz"
+    cut_csv.write_bytes(gzip.compress((tmp_path / "scores.csv").read_bytes())[:-30])
+    got = list(iter_score_rows(str(cut_csv)))
+    assert [r["url"] for r in got[:-1]] == [r["url"] for r in rows[:len(got) - 1]]
+    assert got[-1]["error"].startswith(f"unreadable score row: cannot read past line {len(got)}: the gzip stream")
     plain = tmp_path / "plain.jsonl.gz"  # not gzip at all: refused whole, as a table no score run wrote
     plain.write_text("".join(lines))
     assert main(["sites", str(plain), "-o", str(tmp_path / "s.csv")]) == 2
