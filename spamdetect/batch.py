@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
 from spamdetect.loading import ModelUnavailable, load_scorer
 from spamdetect.pools import pool_context
+from spamdetect.progress import progress_bar
 from spamdetect.readers import InputReader, RawRecord, Record, expand_globs, no_such_input, output_file, output_is_input
 from spamdetect.scorer import FARM, Scorer
 from spamdetect.writers import open_writer, output_format, output_has_records, resume_point
@@ -309,12 +309,12 @@ class _Progress:
         if not enabled:
             self.bar = None
         elif total:
-            self.bar = tqdm(desc="scoring", total=total, initial=reader.bytes_read(), unit="B", unit_scale=True,
-                            unit_divisor=1024, file=sys.stderr, mininterval=1.0, dynamic_ncols=True,
-                            bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
-                                       "[{elapsed}<{remaining}{postfix}]")
+            self.bar = progress_bar(desc="scoring", total=total, initial=reader.bytes_read(), unit="B",
+                                    unit_scale=True, unit_divisor=1024,
+                                    bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                                               "[{elapsed}<{remaining}{postfix}]")
         else:
-            self.bar = tqdm(desc="scoring", unit="page", file=sys.stderr, mininterval=1.0, dynamic_ncols=True)
+            self.bar = progress_bar(desc="scoring", unit="page")
         self.by_bytes = bool(enabled and total)
 
     def update(self) -> None:

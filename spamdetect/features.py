@@ -101,12 +101,12 @@ def _map_chunks(fn, df: pd.DataFrame, args: tuple, *, workers: int, chunk: int, 
     ``workers`` > 1, in order, with an optional progress bar."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from tqdm.auto import tqdm
+    from spamdetect.progress import progress_bar
 
     cols = [c for c in ("id", "url", "html", "text", "crawl_date") if c in df.columns]
     records = df[cols].to_dict("records")
     jobs = [(records[i:i + chunk], *args) for i in range(0, len(records), chunk)]
-    bar = tqdm(total=len(records), desc=desc, unit="page", disable=not progress, mininterval=1.0)
+    bar = progress_bar(total=len(records), desc=desc, unit="page", disable=not progress)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) if workers > 1 else None
     try:
         parts = []

@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
-from tqdm import tqdm
 
 from spamdetect.config import build_dir, corpus_dir
 from spamdetect.corpus import fakes
@@ -33,6 +32,7 @@ from spamdetect.corpus.story import Story, decode_html, extract_story, parse_sou
 from spamdetect.corpus.templates import (DONOR_CHROME_PROB, DONOR_FAMILIES, FAMILY_WEIGHTS, TEMPLATE_FAMILIES, Doc, Donor,
                                          make_farm, make_legit_aug)
 from spamdetect.page import Page
+from spamdetect.progress import progress_bar
 
 CODE_VERSION = "corpus-2"  # bump when generation changes: it keys the cache and the fingerprint
 NOW = datetime(2025, 9, 1)  # latest plausible crawl date; fixed so builds are reproducible
@@ -235,7 +235,7 @@ def build_corpus(root: str | Path | None = None, seed: int = 0, farms_per_page: 
     ctx = mp.get_context("fork")
     with ctx.Pool(workers, _init_worker, (state,)) if workers > 1 else _Inline(_init_worker, state) as pool:
         stories = []
-        bar = tqdm(total=2 * len(records), file=sys.stderr, desc="corpus", disable=not progress)
+        bar = progress_bar(total=2 * len(records), desc="corpus", disable=not progress)
         for rec, (story, html_or_error) in zip(records, pool.imap(_story_of, records, chunksize=8)):
             bar.update(1)
             if story is None:
