@@ -823,7 +823,20 @@ def parse_json_line(line: bytes) -> tuple[dict | None, str | None, list[str]]:
         return None, f"bad JSON: {exc}", []
     if not isinstance(row, dict):
         return None, f"expected a JSON object, got {type(row).__name__}", []
+    # JSON may escape a lone UTF-16 surrogate (a JavaScript string cut inside an emoji), and no
+    # UTF-8 output can hold one: replaced where read, the record is written like any other.
+    # Only an escape in the line can make one, so the common line costs two byte searches.
+    if b"\\ud" in line or b"\\uD" in line:
+        broken = [key for key, value in row.items() if isinstance(value, str) and _SURROGATE.search(value)]
+        for key in broken:
+            row[key] = _SURROGATE.sub("\ufffd", row[key])
+        if broken:
+            notes.append(f"lone UTF-16 surrogates (\\ud800-\\udfff escapes, no character alone) in "
+                         f"{', '.join(map(repr, broken))} were replaced by U+FFFD")
     return row, None, notes
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _jsonl_record(line: bytes, default_id: str, src: str) -> Record:

@@ -57,6 +57,8 @@ def bad_inputs(tmp_path_factory) -> Path:
         json.dumps({"id": "good", "url": "https://a.com/x", "html": _page("Fine")}),
         "{not json",
         json.dumps({"id": "nohtml", "url": "https://b.com/"}),
+        # valid JSON, though no UTF-8 can hold a lone surrogate: a JavaScript string cut inside an emoji
+        '{"id": "torn\\ud83d", "url": "https://c.com/\\udc80", "html": "<title>Cut \\ud83d</title><p>Text</p>"}',
     ]) + "\n")
     pages = [(f"https://e.com/{i}", _page(f"Page {i}").encode(), "text/html; charset=utf-8") for i in range(5)]
     spaced = ("https://e.com/news story", *pages[0][1:])  # warcio logs the space it percent-encodes
@@ -94,7 +96,7 @@ def test_the_run_exits_0_with_a_summary_line_and_nothing_else_on_stderr(bad_run)
 def test_every_input_record_gets_exactly_one_output_record(bad_run, bad_inputs):
     _, by_name, n = bad_run
     expected = len(list(InputReader([str(bad_inputs)])))
-    assert n == len(by_name) == expected == 20
+    assert n == len(by_name) == expected == 21
 
 
 def test_bad_pages_are_scored_with_a_note_or_get_a_clear_error(bad_run):
@@ -113,6 +115,9 @@ def test_bad_records_inside_jsonl_and_warc_files_get_errors_and_the_rest_is_scor
     _, r, _ = bad_run
     assert r["good"]["error"] is None and "bad JSON" in r["lines.jsonl:2"]["error"]
     assert "neither" in r["nohtml"]["error"]
+    torn = r["torn\ufffd"]
+    assert torn["error"] is None and torn["trust"] is not None and torn["url"] == "https://c.com/\ufffd"
+    assert "note: lone UTF-16 surrogates" in torn["reasons"][-1] and "'id', 'url', 'html'" in torn["reasons"][-1]
     served = [v for k, v in r.items() if k.startswith("served.warc.gz:")]
     assert [x["error"] is None for x in served] == [True, False, True] and "PNG" in served[1]["error"]
     assert served[0]["url"] == "https://e.com/news%20story"
@@ -121,6 +126,17 @@ def test_bad_records_inside_jsonl_and_warc_files_get_errors_and_the_rest_is_scor
     lies = [v for k, v in r.items() if k.startswith("lies.warc:")]
     assert [x["error"] is None for x in lies] == [True, False, True]  # the reader finds the next record again
     assert "Content-Length does not match" in lies[1]["error"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_lone_surrogate_in_a_json_line_is_written_in_every_output_format(tmp_path, suffix):
+    import pandas as pd
+
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": "a\\udfff", "html": "<p>x</p>"}\n' + json.dumps({"id": "b", "html": _page("B")}) + "\n")
+    summary = score_to_file([str(path)], str(tmp_path / f"o{suffix}"), workers=0, progress=False)
+    df = pd.read_csv(tmp_path / "o.csv") if suffix == ".csv" else pd.read_parquet(tmp_path / "o.parquet")
+    assert summary.pages == 2 and list(df["id"]) == ["a\ufffd", "b"] and df["trust"].notna().all()
 
 
 # ----- runs that cannot proceed ---------------------------------------------------------------

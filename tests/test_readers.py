@@ -16,7 +16,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from spamdetect.config import corpus_dir
-from spamdetect.readers import InputReader, Record, read_inputs
+from spamdetect.readers import InputReader, Record, parse_json_line, read_inputs
 
 SAMPLES = corpus_dir() / "commoncrawl-sample"
 CC = SAMPLES / "CC-MAIN-2020-34-sample16.warc.gz"
@@ -197,6 +197,16 @@ def test_jsonl_ids_must_be_scalars_and_lines_of_invalid_utf8_are_scored_with_a_n
     assert "got bool" in recs[2].error and recs[1].error is None
     assert recs[3].error is None and recs[3].url == "https://a.com/4" and "caf\ufffd" in recs[3].page.text
     assert recs[3].page.notes == ["the line is not valid UTF-8: undecodable bytes were replaced by U+FFFD"]
+
+
+def test_lone_surrogate_escapes_in_a_json_line_are_replaced_and_noted_and_pairs_are_kept():
+    row, error, notes = parse_json_line(b'{"id": "a\\ud800", "html": "<p>\\uDFFF x</p>", "ok": "\\ud83d\\ude00", "n": 1}')
+    assert error is None and row == {"id": "a\ufffd", "html": "<p>\ufffd x</p>", "ok": "\U0001F600", "n": 1}
+    assert notes == ["lone UTF-16 surrogates (\\ud800-\\udfff escapes, no character alone) in 'id', 'html' "
+                     "were replaced by U+FFFD"]
+    for clean in (b'{"ok": "\\ud83d\\ude00"}', b'{"text": "a literal \\\\ud800"}'):  # a pair; an escaped backslash
+        row, error, notes = parse_json_line(clean)
+        assert error is None and notes == [] and "\ufffd" not in json.dumps(row, ensure_ascii=False)
 
 
 def test_truncated_jsonl_gz_keeps_read_lines_then_reports_the_cut(tmp_path):
