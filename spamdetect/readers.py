@@ -821,6 +821,8 @@ def parse_json_line(line: bytes) -> tuple[dict | None, str | None, list[str]]:
             row = json.loads(text)
     except ValueError as exc:
         return None, f"bad JSON: {exc}", []
+    except RecursionError:  # valid JSON, but nested past what the parser reads (~1,000 levels)
+        return None, "bad JSON: nested too deeply to read (arrays or objects about 1,000 levels deep)", []
     if not isinstance(row, dict):
         return None, f"expected a JSON object, got {type(row).__name__}", []
     # JSON may escape a lone UTF-16 surrogate (a JavaScript string cut inside an emoji), and no

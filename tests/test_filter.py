@@ -110,6 +110,17 @@ def test_a_line_that_is_not_valid_utf8_is_scored_with_a_note_as_score_does(input
     assert proc.stdout.splitlines()[1].startswith(bad_real[:-2])
 
 
+def test_json_that_no_output_can_hold_or_no_parser_can_read_costs_its_own_line_only(input_lines, tmp_path):
+    deep = b'{"id": "deep", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n"  # valid JSON, 100,000 levels
+    torn = b'{"id": "torn\\ud83d", "html": "<p>' + b"A sentence of the story. " * 10 + b'</p>"}\n'  # a lone surrogate
+    proc, kept, rej = _run(tmp_path, [input_lines[0], deep, torn])
+    assert proc.returncode == 0, proc.stderr.decode()
+    by_id = {r.get("id", f"line-{r.get('line')}"): r for r in kept + rej}  # an unread line is named by number
+    assert sorted(by_id) == ["line-2", "real-0", "torn\ud83d"]
+    assert by_id["line-2"]["error"].startswith("bad JSON: nested too deeply")
+    assert by_id["torn\ud83d"]["trust"] is not None and "lone UTF-16 surrogates" in by_id["torn\ud83d"]["reasons"][-1]
+
+
 def test_reader_going_away_ends_quietly_with_141(input_lines, tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_bytes(b"".join(input_lines[:12] * 3))

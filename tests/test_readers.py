@@ -209,6 +209,11 @@ def test_lone_surrogate_escapes_in_a_json_line_are_replaced_and_noted_and_pairs_
         assert error is None and notes == [] and "\ufffd" not in json.dumps(row, ensure_ascii=False)
 
 
+def test_json_nested_past_what_the_parser_reads_is_a_bad_line_not_a_crash():
+    row, error, notes = parse_json_line(b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    assert row is None and error.startswith("bad JSON: nested too deeply") and notes == []
+
+
 def test_truncated_jsonl_gz_keeps_read_lines_then_reports_the_cut(tmp_path):
     lines = [json.dumps({"id": f"r{i}", "text": f"Page {i}\n" + "word " * 200}) for i in range(200)]
     data = gzip.compress("\n".join(lines).encode())
