@@ -29,11 +29,11 @@ def progress_bar(*, disable: bool = False, stream: TextIO | None = None, bar_for
     if disable or auto_tqdm.__module__ == "tqdm.notebook" or _is_terminal(stream):
         return auto_tqdm(file=stream, disable=disable, mininterval=TERMINAL_EVERY_SECONDS, dynamic_ncols=True,
                          bar_format=bar_format, **kwargs)
-    # maxinterval too: tqdm's monitor thread would otherwise force a redraw every 10 s
     if bar_format:
         bar_format = bar_format.replace(_BAR, "")
     elif kwargs.get("total"):
         bar_format = _LOG_FORMAT
+    # maxinterval too: tqdm's monitor thread would otherwise force a redraw every 10 s
     return auto_tqdm(file=LogLines(stream), mininterval=LOG_EVERY_SECONDS, maxinterval=LOG_EVERY_SECONDS,
                      bar_format=bar_format, **kwargs)
 

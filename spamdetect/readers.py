@@ -810,7 +810,8 @@ def _jsonl_raw(stream: BinaryIO, src: str) -> Iterator[RawRecord]:
 
 def parse_json_line(line: bytes) -> tuple[dict | None, str | None, list[str]]:
     """One JSONL line as ``(object, None, notes)``, or ``(None, error, [])`` when it is not a JSON
-    object. A line that is not valid UTF-8 is read with U+FFFD for the bad bytes, and noted."""
+    object the parser can read. Bad bytes (not UTF-8) and lone surrogate escapes (no output can
+    hold them) become U+FFFD, each with a note."""
     notes = []
     try:
         try:
