@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from spamdetect.readers import output_is_input, parse_json_line, record_from_row
-from spamdetect.writers import OTHER_COMPRESSORS
+from spamdetect.writers import OTHER_COMPRESSORS, gzipped_output
 
 ADDED = ("trust", "label", "reasons")
 EXIT_SIGTERM, EXIT_SIGINT = 128 + 15, 128 + 2
@@ -249,8 +249,7 @@ def cli_main(args: argparse.Namespace) -> int:
     try:  # opened after the load, so a model that fails to load leaves an existing file as it was
         rejected_out = _open_rejected(args.rejected) if args.rejected else None
     except OSError as exc:
-        print(f"spamdetect filter: cannot write {args.rejected}: {exc.strerror or exc}",
-              file=sys.stderr)
+        print(f"spamdetect filter: cannot write {args.rejected}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
     received: list[int] = []
@@ -299,7 +298,7 @@ def _open_rejected(path: str) -> BinaryIO:
     """The ``--rejected`` file, gzipped when its name says so: plain text under a compressed name
     would fool every reader that trusts the suffix. A gzip flush (per batch) makes everything written
     so far readable; the trailer comes at close."""
-    if path.lower().endswith(".gz"):
+    if gzipped_output(path):
         return gzip.open(path, "wb", compresslevel=6)  # noqa: SIM115 - closed by cli_main
     return open(path, "wb")  # noqa: SIM115 - closed by cli_main
 

@@ -63,6 +63,7 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head)", re.I | re.S)
 _HTML_TAG = re.compile(rb"<(?:!doctype\s+html|html|head|body)[\s>]", re.I)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a UTF-16 pair: no character on its own
 
 
 @dataclass
@@ -837,9 +838,6 @@ def parse_json_line(line: bytes) -> tuple[dict | None, str | None, list[str]]:
             notes.append(f"lone UTF-16 surrogates (\\ud800-\\udfff escapes, no character alone) in "
                          f"{', '.join(map(repr, broken))} were replaced by U+FFFD")
     return row, None, notes
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _jsonl_record(line: bytes, default_id: str, src: str) -> Record:

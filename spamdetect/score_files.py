@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from spamdetect.writers import COLUMNS, GZIP_MAGIC, REASON_SEP, infer_format
+from spamdetect.writers import COLUMNS, GZIP_MAGIC, REASON_SEP, gzipped_output, infer_format
 
 UNREADABLE = "unreadable score row"
 
@@ -120,7 +120,7 @@ def _open_text(path: str) -> IO[str]:
         if hasattr(stdin, "peek") and stdin.peek(2)[:2] == GZIP_MAGIC:
             return gzip.open(stdin, "rt", encoding="utf-8", errors="replace", newline="")
         return io.TextIOWrapper(stdin, encoding="utf-8", errors="replace")
-    if path.lower().endswith(".gz"):
+    if gzipped_output(path):
         return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
     return open(path, encoding="utf-8", errors="replace", newline="")
 

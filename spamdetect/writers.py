@@ -340,7 +340,7 @@ def infer_format(path: str) -> str:
 
 
 def gzipped_output(path: str) -> bool:
-    """Whether ``path`` is written gzipped (its name ends in .gz)."""
+    """Whether ``path`` holds gzip: a name ending in .gz, as score writes it and the score readers read it."""
     return path != "-" and path.lower().endswith(".gz")
 
 
