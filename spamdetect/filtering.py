@@ -3,7 +3,8 @@
     zcat crawl.jsonl.gz | spamdetect filter --rejected farms.jsonl | next-stage
 
 Input: JSONL records (``{"html" | "text", "url"?, "id"?, "crawl_date"?, ...any other fields}``)
-from stdin or files (``-`` = stdin, ``.gz`` read as gzip). Output: each record exactly once,
+from stdin or files (``-`` = stdin; gzip is told by its first bytes, as ``score`` tells it). A line
+longer than 64 MiB is rejected unread, so memory stays flat. Output: each record exactly once,
 in input order, on one of two streams:
 
 - kept (``P(farm) < threshold``): stdout, the input line byte for byte with ``trust``, ``label``
@@ -49,11 +50,12 @@ import queue
 import signal
 import sys
 import threading
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from spamdetect.readers import output_is_input, parse_json_line, record_from_row
+from spamdetect.readers import jsonl_lines, output_is_input, parse_json_line, record_from_row, ungzipped
 from spamdetect.writers import OTHER_COMPRESSORS, gzipped_output
 
 ADDED = ("trust", "label", "reasons")
@@ -93,7 +95,9 @@ class Counts:
 # ----- input --------------------------------------------------------------------------------
 
 def iter_lines(inputs: list[str]) -> Iterator[Line]:
-    """Non-blank lines of the inputs in order; an unreadable input yields one error Line."""
+    """Non-blank lines of the inputs in order, gzip read as such whatever the name (as ``score``
+    does). A line too long to hold (``MAX_LINE_BYTES``) yields an error Line, as does an input that
+    cannot be read (then no more lines of it)."""
     for src in inputs or ["-"]:
         lineno = 0
         try:
@@ -101,18 +105,15 @@ def iter_lines(inputs: list[str]) -> Iterator[Line]:
                 # a private reader on fd 0, not sys.stdin: the reader thread may still be blocked
                 # in it at exit, and the interpreter must not wait for (or flush) it then
                 fh: BinaryIO = io.BufferedReader(io.FileIO(sys.stdin.fileno(), "rb", closefd=False))
-            elif src.lower().endswith(".gz"):
-                fh = gzip.open(src, "rb")
             else:
                 fh = open(src, "rb")  # noqa: SIM115 - closed below, stdin is not ours to close
             try:
-                for lineno, raw in enumerate(fh, 1):
-                    if raw.strip():
-                        yield Line(src, lineno, raw)
+                for lineno, raw, error in jsonl_lines(ungzipped(fh)):
+                    yield Line(src, lineno, raw, error)
             finally:
                 if src != "-":
                     fh.close()
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             where = f" after line {lineno}" if lineno else ""
             yield Line(src, lineno + 1, None, f"cannot read {src}{where}: {type(exc).__name__}: {exc}")
 

@@ -535,6 +535,15 @@ def _read_capped(path: Path, cap: int) -> tuple[bytes, int]:
             return _read_counting(gz, cap)
 
 
+def ungzipped(stream: BinaryIO) -> BinaryIO:
+    """``stream`` as it is, or decompressed when its first bytes are gzip's, whatever its name says.
+    Works on a pipe too: the bytes read to decide are put back in front. Closing the result leaves
+    ``stream`` open."""
+    first = stream.read(2)
+    rest = io.BufferedReader(_Prefixed(first, stream))
+    return gzip.GzipFile(fileobj=rest, mode="rb") if first == GZIP_MAGIC else rest
+
+
 def _gzipped(fh: BinaryIO) -> bool:
     """Whether a file opened at its start holds gzip data (by its magic bytes, not its name)."""
     magic = fh.read(2)
@@ -794,19 +803,30 @@ def read_jsonl_stream(stream: BinaryIO, src: str) -> Iterator[Record]:
 def _jsonl_raw(stream: BinaryIO, src: str) -> Iterator[RawRecord]:
     lineno = 0
     try:
-        while line := stream.readline(MAX_LINE_BYTES):
-            lineno += 1
-            if len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"):
-                size = len(line)
-                while (more := stream.readline(_CHUNK)) and not more.endswith(b"\n"):
-                    size += len(more)
-                size += len(more)
-                yield _error(f"{src}:{lineno}", src, f"line {lineno} is longer than {MAX_LINE_BYTES:,} bytes "
-                             f"({size:,}); not read")
-            elif line.strip():
+        for lineno, line, error in jsonl_lines(stream):
+            if error:
+                yield _error(f"{src}:{lineno}", src, error)
+            else:
                 yield RawRecord("jsonl", f"{src}:{lineno}", src, data=line)
     except (OSError, EOFError, zlib.error) as exc:
         yield _error(f"{src}:{lineno + 1}", src, f"cannot read past line {lineno}: {_describe(exc)}")
+
+
+def jsonl_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None, str | None]]:
+    """The non-blank lines of a JSONL stream as ``(line number, bytes, None)``. A line longer than
+    ``MAX_LINE_BYTES`` comes as ``(line number, None, error)``: it is read past in chunks, never
+    held whole, so one runaway line cannot take the memory of a streaming run. Read errors propagate."""
+    lineno = 0
+    while line := stream.readline(MAX_LINE_BYTES):
+        lineno += 1
+        if len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"):
+            size = len(line)
+            while (more := stream.readline(_CHUNK)) and not more.endswith(b"\n"):
+                size += len(more)
+            size += len(more)
+            yield lineno, None, f"line {lineno} is longer than {MAX_LINE_BYTES:,} bytes ({size:,}); not read"
+        elif line.strip():
+            yield lineno, line, None
 
 
 def parse_json_line(line: bytes) -> tuple[dict | None, str | None, list[str]]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from spamdetect import filtering, readers
 from spamdetect.charsets import decode_html
 
 pytestmark = pytest.mark.slow
@@ -119,6 +120,31 @@ def test_json_that_no_output_can_hold_or_no_parser_can_read_costs_its_own_line_o
     assert sorted(by_id) == ["line-2", "real-0", "torn\ud83d"]
     assert by_id["line-2"]["error"].startswith("bad JSON: nested too deeply")
     assert by_id["torn\ud83d"]["trust"] is not None and "lone UTF-16 surrogates" in by_id["torn\ud83d"]["reasons"][-1]
+
+
+def test_gzip_is_told_by_its_first_bytes_on_a_file_whatever_its_name_and_on_stdin(input_lines, tmp_path):
+    # as score reads them: a crawl export gzipped under a plain name, a plain one under a .gz name,
+    # or `curl ... | spamdetect filter` of a .jsonl.gz, each record once, none lost to a wrong guess
+    lines = input_lines[:2]
+    plain_named_gz, packed_named_plain = tmp_path / "plain.jsonl.gz", tmp_path / "packed.jsonl"
+    plain_named_gz.write_bytes(b"".join(lines))
+    packed_named_plain.write_bytes(gzip.compress(b"".join(lines)))
+    rejected = tmp_path / "rejected.jsonl"
+    proc = subprocess.run([*CMD, str(plain_named_gz), str(packed_named_plain), "-", "--rejected", str(rejected)],
+                          input=gzip.compress(b"".join(lines)), capture_output=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode()
+    out = [json.loads(x) for x in proc.stdout.splitlines() + rejected.read_bytes().splitlines()]
+    assert sorted(r["id"] for r in out) == ["real-0"] * 3 + ["real-1"] * 3
+    assert all(r.get("error") is None for r in out) and "0 errors" in proc.stderr.decode()
+
+
+def test_a_line_too_long_to_hold_is_rejected_unread_and_the_lines_after_it_go_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "MAX_LINE_BYTES", 1024)
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"id": "a"}\n' + b'{"id": "big", "html": "' + b"x" * 5000 + b'"}\n' + b'{"id": "b"}\n')
+    got = [(line.lineno, line.raw, line.error) for line in filtering.iter_lines([str(src)])]
+    assert got == [(1, b'{"id": "a"}\n', None), (2, None, "line 2 is longer than 1,024 bytes (5,026); not read"),
+                   (3, b'{"id": "b"}\n', None)]
 
 
 def test_reader_going_away_ends_quietly_with_141(input_lines, tmp_path):

@@ -15,6 +15,7 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from spamdetect import readers
 from spamdetect.config import corpus_dir
 from spamdetect.readers import InputReader, Record, parse_json_line, read_inputs
 
@@ -212,6 +213,23 @@ def test_lone_surrogate_escapes_in_a_json_line_are_replaced_and_noted_and_pairs_
 def test_json_nested_past_what_the_parser_reads_is_a_bad_line_not_a_crash():
     row, error, notes = parse_json_line(b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
     assert row is None and error.startswith("bad JSON: nested too deeply") and notes == []
+
+
+def test_a_jsonl_line_past_the_cap_is_an_error_record_and_the_lines_after_it_are_read(tmp_path, monkeypatch):
+    # the cap keeps one runaway line (a base64 blob, a missing newline) from taking a streaming run's memory
+    monkeypatch.setattr(readers, "MAX_LINE_BYTES", 64)
+    monkeypatch.setattr(readers, "_CHUNK", 16)  # read past in chunks smaller than the line
+    long = b'{"id": "big", "text": "' + b"y" * 300 + b'"}\n'
+    stream = io.BytesIO(b'{"id": "a", "text": "A"}\n\n' + long + b'{"id": "b", "text": "B"}\n')
+    assert list(readers.jsonl_lines(stream)) == [
+        (1, b'{"id": "a", "text": "A"}\n', None),
+        (3, None, f"line 3 is longer than 64 bytes ({len(long)}); not read"),
+        (4, b'{"id": "b", "text": "B"}\n', None)]
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(stream.getvalue())
+    recs = _records(path)
+    assert [(r.id, r.error) for r in recs] == [("a", None), (f"{path}:3", f"line 3 is longer than 64 bytes "
+                                                                      f"({len(long)}); not read"), ("b", None)]
 
 
 def test_truncated_jsonl_gz_keeps_read_lines_then_reports_the_cut(tmp_path):
