@@ -17,7 +17,8 @@ in input order, on one of two streams:
   A line that is not valid UTF-8 is scored as ``score`` scores it (bad bytes read as U+FFFD, a
   note in ``reasons``) and written out with its own bytes.
   Without ``--rejected`` the rejected records are dropped (counted on stderr), like ``grep``.
-  A ``--rejected`` name ending in ``.gz`` is written gzipped, flushed per batch as the plain file is.
+  A ``--rejected`` name ending in ``.gz`` is written gzipped, a whole gzip member per batch, so it
+  reads to its last batch even after kill -9.
 
 Streaming: records are scored in batches of up to ``--batch-size`` (default 16); a batch also
 closes when no new line arrives for ``--max-wait`` seconds (default 0.2), so a slow producer
@@ -43,7 +44,6 @@ an input file would empty it, and stdout appended to an input (``>> in.jsonl``) 
 from __future__ import annotations
 
 import argparse
-import gzip
 import io
 import json
 import queue
@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from spamdetect.readers import jsonl_lines, output_is_input, parse_json_line, record_from_row, ungzipped
-from spamdetect.writers import OTHER_COMPRESSORS, gzipped_output
+from spamdetect.writers import OTHER_COMPRESSORS, GzipMembers, gzipped_output
 
 ADDED = ("trust", "label", "reasons")
 EXIT_SIGTERM, EXIT_SIGINT = 128 + 15, 128 + 2
@@ -199,7 +199,7 @@ def decide(scorer, lines: list[Line]) -> list[tuple[str, bytes]]:
 
 # ----- the stage ----------------------------------------------------------------------------
 
-def run(scorer, inputs: list[str], kept_out: BinaryIO, rejected_out: BinaryIO | None, *,
+def run(scorer, inputs: list[str], kept_out: BinaryIO, rejected_out: BinaryIO | GzipMembers | None, *,
         batch_size: int = 16, max_wait: float = 0.2, stop: threading.Event | None = None) -> Counts:
     """Filter ``inputs`` into the two streams until the input ends or ``stop`` is set.
 
@@ -295,12 +295,12 @@ def cli_main(args: argparse.Namespace) -> int:
     return status
 
 
-def _open_rejected(path: str) -> BinaryIO:
+def _open_rejected(path: str) -> BinaryIO | GzipMembers:
     """The ``--rejected`` file, gzipped when its name says so: plain text under a compressed name
-    would fool every reader that trusts the suffix. A gzip flush (per batch) makes everything written
-    so far readable; the trailer comes at close."""
+    would fool every reader that trusts the suffix. Gzipped, each batch's flush writes a whole gzip
+    member, so even after kill -9 the file reads to its last batch."""
     if gzipped_output(path):
-        return gzip.open(path, "wb", compresslevel=6)  # noqa: SIM115 - closed by cli_main
+        return GzipMembers(path)
     return open(path, "wb")  # noqa: SIM115 - closed by cli_main
 
 

@@ -150,6 +150,39 @@ class JsonlWriter(Writer):
         _close_text(self._fh, self._owned)
 
 
+class GzipMembers:
+    """A binary file written as one gzip member per ``flush()``. Every member on disk is whole, so a
+    hard kill leaves a file that every gzip reader reads to the last flush; one gzip stream, flushed
+    (Z_SYNC_FLUSH) but never ended, would lack its trailer and end each read in an error."""
+
+    def __init__(self, path: str, append: bool = False) -> None:
+        self._fh = open(path, "ab" if append else "wb")  # noqa: SIM115 - closed by close()
+        self._pending = bytearray()
+
+    @property
+    def closed(self) -> bool:
+        return self._fh.closed
+
+    def write(self, data: bytes) -> int:
+        self._pending += data
+        return len(data)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._fh.write(gzip.compress(self._pending, compresslevel=6, mtime=0))
+            self._pending.clear()
+        self._fh.flush()
+
+    def close(self) -> None:
+        if self._fh.closed:
+            return
+        if not self._pending and self._fh.tell() == 0:  # nothing written at all: an empty member, still gzip
+            self._fh.write(gzip.compress(b"", mtime=0))
+        self.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+
+
 class GzipJsonlWriter(Writer):
     """JSONL in gzip members of the records gathered over ``member_seconds`` (at most ``member_records``).
 
@@ -160,32 +193,23 @@ class GzipJsonlWriter(Writer):
 
     def __init__(self, path: str, append: bool = False, *, member_records: int = 1000,
                  member_seconds: float = 1.0) -> None:
-        self._fh = open(path, "ab" if append else "wb")
-        self._lines: list[str] = []
+        self._out = GzipMembers(path, append)
+        self._records = 0  # in the pending member
         self._started = 0.0  # when the first record of the pending member came
         self._member_records, self._member_seconds = member_records, member_seconds
 
     def write(self, record: dict) -> None:
         now = time.monotonic()
-        if not self._lines:
+        if not self._records:
             self._started = now
-        self._lines.append(_json_line(record))
-        if len(self._lines) >= self._member_records or now - self._started >= self._member_seconds:
-            self._write_member()
-
-    def _write_member(self) -> None:
-        data = "".join(self._lines).encode("utf-8")
-        self._fh.write(gzip.compress(data, compresslevel=6, mtime=0))
-        self._fh.flush()
-        self._lines = []
+        self._out.write(_json_line(record).encode("utf-8"))
+        self._records += 1
+        if self._records >= self._member_records or now - self._started >= self._member_seconds:
+            self._out.flush()
+            self._records = 0
 
     def close(self) -> None:
-        if self._fh.closed:
-            return
-        if self._lines or self._fh.tell() == 0:  # no records at all: an empty member, still a valid gzip file
-            self._write_member()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
+        self._out.close()
 
 
 class CsvWriter(Writer):

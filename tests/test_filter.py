@@ -205,6 +205,25 @@ def test_rejected_records_go_gzipped_to_a_gz_name_and_a_name_for_another_compres
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_gzipped_rejected_file_reads_to_its_last_batch_after_kill_9(input_lines, tmp_path):
+    rejected = tmp_path / "rejected.jsonl.gz"
+    proc = subprocess.Popen([*CMD, "-", "--rejected", str(rejected), "--batch-size", "1"], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    try:
+        for _ in range(3):  # records with neither html nor text: rejected, one batch each
+            proc.stdin.write(input_lines[14])
+            proc.stdin.flush()
+        deadline = time.monotonic() + 120
+        while (not rejected.exists() or rejected.read_bytes().count(b"\x1f\x8b") < 3) and time.monotonic() < deadline:
+            time.sleep(0.1)  # the model loads, then a member per batch
+        proc.kill()  # SIGKILL: no close, no trailer written at exit
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    # the file is whole gzip to its last batch: every gzip reader reads it without a "file cut" error
+    assert [json.loads(x)["id"] for x in gzip.decompress(rejected.read_bytes()).splitlines()] == ["empty"] * 3
+
+
 def test_a_full_disk_stops_the_stage_in_one_line_with_exit_1(input_lines, tmp_path):
     """Every write to /dev/full fails with ENOSPC, as on a full disk, for stdout and for --rejected."""
     src = tmp_path / "in.jsonl"
