@@ -183,7 +183,7 @@ def _batches(items: Iterable[RawRecord | Record], size: int) -> Iterator[list]:
 
 # ----- the worker pool ------------------------------------------------------------------------
 
-class _Pool:
+class Pool:
     """A process pool that can be killed and replaced (after a worker died, or on Ctrl-C)."""
 
     def __init__(self, model: Scorer, workers: int) -> None:
@@ -224,22 +224,25 @@ def score_stream(model: Scorer, records: Iterable[RawRecord | Record], *, worker
             for batch in _batches(records, batch_size):
                 yield from score_batch(model, batch)
         return
-    pool = _Pool(model, workers)
+    pool = Pool(model, workers)
     window: deque[tuple[list, Future]] = deque()
     try:
         for batch in _batches(records, batch_size):
             window.append((batch, pool.submit(batch)))
             if len(window) >= 2 * workers:
-                yield from _next_results(pool, window)
+                yield from next_results(pool, window)
         while window:
-            yield from _next_results(pool, window)
+            yield from next_results(pool, window)
     except BaseException:  # Ctrl-C, SIGTERM, the consumer gave up: do not wait for running batches
         pool.kill()
         raise
     pool.close()
 
 
-def _next_results(pool: _Pool, window: deque) -> Iterator[dict]:
+def next_results(pool: Pool, window: deque) -> Iterator[dict]:
+    """The results of the oldest batch in ``window`` (``(items, future)`` pairs, oldest first), popped.
+    When the pool broke, every batch in the window is scored again one record at a time and all of
+    their results come out, in order, with the window emptied."""
     batch, future = window[0]
     try:
         results = future.result()
@@ -257,7 +260,7 @@ def _next_results(pool: _Pool, window: deque) -> Iterator[dict]:
     yield from results
 
 
-def _score_alone(pool: _Pool, item: RawRecord | Record) -> dict:
+def _score_alone(pool: Pool, item: RawRecord | Record) -> dict:
     try:
         return pool.submit([item]).result()[0]
     except Exception as exc:  # noqa: BLE001

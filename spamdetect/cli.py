@@ -89,6 +89,10 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_filter(args: argparse.Namespace) -> int:
+    if args.workers != 0:
+        from spamdetect.pools import pool_context
+
+        pool_context()  # as for score: the workers' server imports while this process loads the model
     from spamdetect.filtering import cli_main
 
     return cli_main(args)
@@ -169,10 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "reasons added. Records that cannot be scored (bad JSON, neither html nor text) are rejected "
                     "with an 'error' field: a spam filter must not pass what it could not check. The summary on "
                     "stderr gives in = kept + rejected. Exit status: 0; 141 when the reader of stdout goes away "
-                    "(e.g. | head); 143 after SIGTERM (the batch in progress is finished and flushed first); 1 when a "
+                    "(e.g. | head); 143 after SIGTERM (the batches in progress are finished and flushed first); 1 when a "
                     "write fails (a full disk); 2 when it "
                     "cannot start (an output that is also an input, an unwritable --rejected FILE, no model).")
-    filt.add_argument("inputs", nargs="*", help="JSONL files, .gz allowed ('-' or nothing = stdin)")
+    filt.add_argument("inputs", nargs="*", help="JSONL files, gzipped or not ('-' or nothing = stdin)")
     filt.add_argument("--threshold", type=_probability(), default=None,
                       help="reject when P(farm) >= T, i.e. trust <= 1-T (default: the model's own threshold)")
     filt.add_argument("--rejected", default=None,
@@ -181,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     filt.add_argument("--batch-size", type=_at_least(1), default=16,
                       help="records scored together (default 16): larger is slightly faster per page, "
                            "smaller gives lower latency; both outputs are flushed after every batch")
+    filt.add_argument("--workers", type=_at_least(0), default=None,
+                      help="worker processes (default: all cores; 0 = score in this process)")
     filt.add_argument("--max-wait", type=float, default=0.2,
                       help="seconds an incomplete batch waits for more input before it is scored (default 0.2)")
     filt.add_argument("--model", default=os.environ.get("SPAMDETECT_MODEL"),

@@ -24,12 +24,15 @@ Streaming: records are scored in batches of up to ``--batch-size`` (default 16);
 closes when no new line arrives for ``--max-wait`` seconds (default 0.2), so a slow producer
 sees its records come out promptly while a fast one gets batch throughput. Both outputs are
 flushed after every batch. Bigger batches are a little faster per page (fewer model calls)
-but hold records back longer and lose more work on a hard kill.
+but hold records back longer and lose more work on a hard kill. Batches are scored in
+``--workers`` processes (default: all cores; 0 = in this process), up to two per worker in
+flight, written in input order; a line whose page kills its worker is rejected with an error
+and costs nothing else (as in ``score``).
 
 Signals: when the downstream reader goes away (``| head``), the stage stops quietly, flushes the
 rejected file and exits 141 (128 + SIGPIPE, what a shell reports for a producer killed by
 SIGPIPE; ``set -o pipefail`` scripts treat it like ``yes | head``). On SIGTERM (or SIGINT) it
-finishes the batch in progress, writes and flushes it, and exits 143 (130 for SIGINT). In every
+finishes the batches in progress, writes and flushes them, and exits 143 (130 for SIGINT). In every
 case what was written is a prefix of the input: each input record up to the last one decided
 is in exactly one output, and none after it. The summary line on stderr gives the accounting:
 ``in = kept + rejected`` (rejected = farms + errors).
@@ -51,11 +54,14 @@ import signal
 import sys
 import threading
 import zlib
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from spamdetect.readers import jsonl_lines, output_is_input, parse_json_line, record_from_row, ungzipped
+from spamdetect.api import Scorer
+from spamdetect.batch import Pool, default_workers, next_results
+from spamdetect.readers import Record, jsonl_lines, output_is_input, parse_json_line, record_from_row, ungzipped
 from spamdetect.writers import OTHER_COMPRESSORS, GzipMembers, gzipped_output
 
 ADDED = ("trust", "label", "reasons")
@@ -128,7 +134,8 @@ def _reader(inputs: list[str], out: queue.Queue) -> None:
 
 def batches(inputs: list[str], size: int, max_wait: float, stop: threading.Event) -> Iterator[list[Line]]:
     """Batches of up to ``size`` lines; a batch closes early when the input is idle for ``max_wait``
-    seconds. Reading runs in a thread so a slow producer never holds back records already read."""
+    seconds, and an empty batch says the input is idle (results in flight can be written meanwhile).
+    Reading runs in a thread so a slow producer never holds back records already read."""
     q: queue.Queue = queue.Queue(maxsize=4 * size)  # bounded: memory stays flat on a fast producer
     threading.Thread(target=_reader, args=(inputs, q), daemon=True, name="filter-reader").start()
     batch: list[Line] = []
@@ -136,9 +143,8 @@ def batches(inputs: list[str], size: int, max_wait: float, stop: threading.Event
         try:
             item = q.get(timeout=max_wait if batch else 0.1)
         except queue.Empty:
-            if batch:
-                yield batch
-                batch = []
+            yield batch
+            batch = []
             continue
         if item is _EOF:
             break
@@ -177,17 +183,29 @@ def _dumps(obj: dict) -> bytes:
     return (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def decide(scorer, lines: list[Line]) -> list[tuple[str, bytes]]:
-    """(``"kept"`` | ``"farm"`` | ``"error"``, output line) for each input line, in order."""
+@dataclass
+class _Batch:
+    """A batch of lines being decided: each line's JSON object (or error) and the records to score."""
+
+    lines: list[Line]
+    parsed: list[tuple[dict | None, str | None, list[str]]]
+    records: list[Record]
+
+
+def _prepare(lines: list[Line]) -> _Batch:
     parsed = [_parse(line) for line in lines]
-    scorable = [i for i, (row, _, _) in enumerate(parsed) if row is not None]
-    records = [record_from_row(parsed[i][0], str(n), lines[i].source, notes=parsed[i][2], what="record")
-               for n, i in enumerate(scorable)]
-    results = dict(zip(scorable, scorer.score_many(records, batch_size=len(lines))))
+    records = [record_from_row(row, str(i), line.source, notes=notes, what="record")
+               for i, (line, (row, _, notes)) in enumerate(zip(lines, parsed)) if row is not None]
+    return _Batch(lines, parsed, records)
+
+
+def _decisions(batch: _Batch, results: list[dict]) -> list[tuple[str, bytes]]:
+    """(``"kept"`` | ``"farm"`` | ``"error"``, output line) for each line, in order, given the results
+    of ``batch.records``."""
+    scored = iter(results)
     out = []
-    for i, line in enumerate(lines):
-        row, err, _ = parsed[i]
-        res = results.get(i)
+    for line, (row, err, _) in zip(batch.lines, batch.parsed):
+        res = next(scored) if row is not None else None
         if res is None or res["error"] is not None:
             why = err or res["error"]
             out.append(("error", _encode(line, row, {"trust": None, "label": None, "reasons": [], "error": why})))
@@ -197,36 +215,88 @@ def decide(scorer, lines: list[Line]) -> list[tuple[str, bytes]]:
     return out
 
 
+def decide(scorer: Scorer, lines: list[Line]) -> list[tuple[str, bytes]]:
+    """(``"kept"`` | ``"farm"`` | ``"error"``, output line) for each input line, in order, scored here."""
+    batch = _prepare(lines)
+    return _decisions(batch, list(scorer.score_many(batch.records, batch_size=len(lines))))
+
+
+def decided(scorer: Scorer, batches: Iterator[list[Line]], workers: int) -> Iterator[list[tuple[str, bytes]]]:
+    """Each non-empty batch's decisions, in input order: scored in this process (``workers`` 0) or in
+    ``workers`` processes, with up to two batches per worker in flight. A batch whose results are in
+    comes out at once when the input is idle (an empty batch), so a slow producer is not held back;
+    otherwise the oldest is waited for only when the window is full."""
+    if workers <= 0:
+        for lines in batches:
+            if lines:
+                yield decide(scorer, lines)
+        return
+    pool = Pool(scorer.model.scorer, workers)  # the numpy scorer, threshold included: lean to send
+    waiting: deque[_Batch] = deque()
+    window: deque = deque()  # (records, future) of the waiting batches that have records, oldest first
+    results: deque[dict] = deque()  # results in, for the oldest waiting batches (whole batches)
+
+    def oldest_is_in() -> bool:
+        return len(results) >= len(waiting[0].records) or window[0][1].done()
+
+    def oldest() -> list[tuple[str, bytes]]:
+        batch = waiting.popleft()
+        while len(results) < len(batch.records):
+            results.extend(next_results(pool, window))
+        return _decisions(batch, [results.popleft() for _ in batch.records])
+
+    try:
+        for lines in batches:
+            if lines:
+                batch = _prepare(lines)
+                waiting.append(batch)
+                if batch.records:
+                    window.append((batch.records, pool.submit(batch.records)))
+            while waiting and (len(waiting) > 2 * workers or oldest_is_in()):
+                yield oldest()
+        while waiting:
+            yield oldest()
+    except BaseException:  # a signal, a closed stdout (the generator is closed): do not wait for the workers
+        pool.kill()
+        raise
+    pool.close()
+
+
 # ----- the stage ----------------------------------------------------------------------------
 
-def run(scorer, inputs: list[str], kept_out: BinaryIO, rejected_out: BinaryIO | GzipMembers | None, *,
-        batch_size: int = 16, max_wait: float = 0.2, stop: threading.Event | None = None) -> Counts:
-    """Filter ``inputs`` into the two streams until the input ends or ``stop`` is set.
+def run(scorer: Scorer, inputs: list[str], kept_out: BinaryIO, rejected_out: BinaryIO | GzipMembers | None, *,
+        batch_size: int = 16, max_wait: float = 0.2, stop: threading.Event | None = None,
+        workers: int = 0) -> Counts:
+    """Filter ``inputs`` into the two streams until the input ends or ``stop`` is set (the batches in
+    flight are then finished and written); ``workers`` as for ``decided``.
 
     Raises ``BrokenPipeError`` when ``kept_out`` is closed by its reader, ``OSError`` when a write
     fails (a full disk); ``Counts`` is then attached as the exception's ``counts`` attribute.
     """
     stop = stop or threading.Event()
     counts = Counts()
-    for batch in batches(inputs, batch_size, max_wait, stop):
-        out = decide(scorer, batch)
-        decided = [kind for kind, _ in out]
-        try:
-            for kind, data in out:
-                if kind == "kept":
-                    kept_out.write(data)
-                elif rejected_out is not None:
-                    rejected_out.write(data)
-            kept_out.flush()
-            if rejected_out is not None:
-                rejected_out.flush()
-        except OSError as exc:  # the reader of stdout went away (BrokenPipeError), a full disk
-            exc.counts = counts  # the batches written whole; this one may be in part
-            raise
-        counts.read += len(decided)
-        counts.kept += decided.count("kept")
-        counts.farms += decided.count("farm")
-        counts.errors += decided.count("error")
+    stream = decided(scorer, batches(inputs, batch_size, max_wait, stop), workers)
+    try:
+        for out in stream:
+            kinds = [kind for kind, _ in out]
+            try:
+                for kind, data in out:
+                    if kind == "kept":
+                        kept_out.write(data)
+                    elif rejected_out is not None:
+                        rejected_out.write(data)
+                kept_out.flush()
+                if rejected_out is not None:
+                    rejected_out.flush()
+            except OSError as exc:  # the reader of stdout went away (BrokenPipeError), a full disk
+                exc.counts = counts  # the batches written whole; this one may be in part
+                raise
+            counts.read += len(kinds)
+            counts.kept += kinds.count("kept")
+            counts.farms += kinds.count("farm")
+            counts.errors += kinds.count("error")
+    finally:
+        stream.close()  # stops the workers at once when the stage ends early
     return counts
 
 
@@ -264,8 +334,9 @@ def cli_main(args: argparse.Namespace) -> int:
     status, failed = 0, None
     try:
         try:
-            counts = run(scorer, args.inputs, sys.stdout.buffer, rejected_out,
-                         batch_size=args.batch_size, max_wait=args.max_wait, stop=stop)
+            counts = run(scorer, args.inputs, sys.stdout.buffer, rejected_out, batch_size=args.batch_size,
+                         max_wait=args.max_wait, stop=stop,
+                         workers=default_workers() if args.workers is None else args.workers)
         except BrokenPipeError as exc:
             counts = exc.counts
             counts.stopped = "the reader of stdout went away (SIGPIPE)"

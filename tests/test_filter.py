@@ -11,10 +11,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from spamdetect import filtering, readers
+from spamdetect.api import Scorer
 from spamdetect.charsets import decode_html
 
 pytestmark = pytest.mark.slow
@@ -145,6 +147,25 @@ def test_a_line_too_long_to_hold_is_rejected_unread_and_the_lines_after_it_go_on
     got = [(line.lineno, line.raw, line.error) for line in filtering.iter_lines([str(src)])]
     assert got == [(1, b'{"id": "a"}\n', None), (2, None, "line 2 is longer than 1,024 bytes (5,026); not read"),
                    (3, b'{"id": "b"}\n', None)]
+
+
+def test_workers_decide_as_one_process_does_and_a_line_that_kills_its_worker_costs_only_itself(input_lines,
+                                                                                                shipped):
+    from test_batch import CrashingScorer
+
+    crash = json.dumps({"id": "crash", "html": "<title>CRASH</title><p>A page a parser dies on.</p>"}).encode() + b"\n"
+    raws = input_lines[:5] + [crash] + input_lines[5:]
+    lines = [filtering.Line("in.jsonl", i + 1, raw) for i, raw in enumerate(raws)]
+    in_batches = [lines[i:i + 4] for i in range(0, len(lines), 4)]
+    with_idle = [b for batch in in_batches for b in (batch, [])]  # the input goes idle after each batch
+    here = [d for out in filtering.decided(Scorer(shipped), iter(in_batches), workers=0) for d in out]
+    crashing = SimpleNamespace(model=SimpleNamespace(scorer=CrashingScorer(shipped.scorer)))
+    pooled = [d for out in filtering.decided(crashing, iter(with_idle), workers=2) for d in out]
+    assert len(pooled) == len(lines)
+    assert pooled[:5] + pooled[6:] == here[:5] + here[6:]  # same kinds, same bytes, same order
+    kind, data = pooled[5]
+    assert kind == "error" and "worker process died" in json.loads(data)["error"]
+    assert {k for k, _ in here} == {"kept", "farm", "error"}  # the lines cover all three outcomes
 
 
 def test_reader_going_away_ends_quietly_with_141(input_lines, tmp_path):
