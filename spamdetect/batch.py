@@ -40,6 +40,7 @@ from spamdetect.scorer import FARM, Scorer
 from spamdetect.writers import open_writer, output_format, output_has_records, resume_point
 
 BATCH_SIZE = 32  # records per task: big enough that per-task IPC is noise, small enough to keep workers even
+KILL_WAIT_SECONDS = 10.0  # how long a killed pool's manager thread may take to finish
 MAX_BATCH_BYTES = 16 * 1024 * 1024  # ... and a byte bound, so a run of huge pages does not balloon memory
 
 _MODEL: Scorer | None = None  # one per worker process, loaded by the initializer
@@ -204,9 +205,15 @@ class Pool:
 
     def kill(self) -> None:
         """Stop now: running batches are abandoned (the output is resumable), workers terminated."""
+        # The executor's manager thread is waited for (quick once the workers are gone): if the
+        # interpreter exits while it closes its wake-up pipe, Python 3.11's exit hook can write to
+        # that pipe and print a "Bad file descriptor" traceback (a race CPython 3.12 fixed with a lock).
+        manager = getattr(self.executor, "_executor_manager_thread", None)  # shutdown forgets it
         for proc in list((getattr(self.executor, "_processes", None) or {}).values()):
             proc.terminate()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        if manager is not None:
+            manager.join(timeout=KILL_WAIT_SECONDS)
 
     def restart(self) -> None:
         self.kill()

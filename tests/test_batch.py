@@ -14,10 +14,11 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from spamdetect.batch import score_stream, score_to_file
+from spamdetect.batch import Pool, score_stream, score_to_file
 from spamdetect.cli import main as cli_main
 from spamdetect.config import shipped_model_path
-from spamdetect.readers import InputReader
+from spamdetect.page import Page
+from spamdetect.readers import InputReader, Record
 
 pytestmark = pytest.mark.skipif(not shipped_model_path().exists(), reason="no shipped model (make model)")
 
@@ -289,6 +290,20 @@ def test_a_record_that_kills_its_worker_gets_an_error_and_the_run_goes_on(tmp_pa
     assert [r["id"] for r in out if r["error"]] == ["CRASH"]
     assert "worker process died" in out[13]["error"]
     assert all(r["trust"] is not None for i, r in enumerate(out) if i != 13)
+
+
+def test_a_killed_pool_has_no_executor_thread_left_for_the_interpreters_exit_to_race_with(tmp_path):
+    # Python 3.11's exit hook writes to the pool manager thread's wake-up pipe; if that thread is still
+    # closing the pipe (after kill), `spamdetect filter ... | head` printed a "Bad file descriptor" traceback
+    from spamdetect.loading import load_scorer
+
+    pool = Pool(load_scorer(None), workers=2)
+    records = [Record(f"r{i}", Page(html=_page(f"Story {i}", 30)), None, "test") for i in range(8)]
+    futures = [pool.submit(records[i:i + 2]) for i in range(0, 8, 2)]
+    futures[0].result()  # the workers are up and busy
+    manager = pool.executor._executor_manager_thread
+    pool.kill()
+    assert not manager.is_alive()
 
 
 # ----- progress ---------------------------------------------------------------------------------
