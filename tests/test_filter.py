@@ -11,12 +11,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from spamdetect import filtering, readers
-from spamdetect.api import Scorer
 from spamdetect.charsets import decode_html
 
 pytestmark = pytest.mark.slow
@@ -158,9 +156,8 @@ def test_workers_decide_as_one_process_does_and_a_line_that_kills_its_worker_cos
     lines = [filtering.Line("in.jsonl", i + 1, raw) for i, raw in enumerate(raws)]
     in_batches = [lines[i:i + 4] for i in range(0, len(lines), 4)]
     with_idle = [b for batch in in_batches for b in (batch, [])]  # the input goes idle after each batch
-    here = [d for out in filtering.decided(Scorer(shipped), iter(in_batches), workers=0) for d in out]
-    crashing = SimpleNamespace(model=SimpleNamespace(scorer=CrashingScorer(shipped.scorer)))
-    pooled = [d for out in filtering.decided(crashing, iter(with_idle), workers=2) for d in out]
+    here = [d for out in filtering.decided(shipped.scorer, iter(in_batches), workers=0) for d in out]
+    pooled = [d for out in filtering.decided(CrashingScorer(shipped.scorer), iter(with_idle), workers=2) for d in out]
     assert len(pooled) == len(lines)
     assert pooled[:5] + pooled[6:] == here[:5] + here[6:]  # same kinds, same bytes, same order
     kind, data = pooled[5]
@@ -190,6 +187,7 @@ def test_sigterm_finishes_the_batch_and_leaves_a_consistent_prefix(input_lines, 
         proc.stdin.flush()
         time.sleep(0.05)
     first = proc.stdout.readline()  # the first record came through before the input ended
+    assert first, proc.communicate(timeout=60)[1].decode()
     assert json.loads(first)["id"] == "real-0"
     proc.send_signal(signal.SIGTERM)
     try:
