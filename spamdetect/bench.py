@@ -5,6 +5,8 @@ One run measures, side by side, on the same gzipped WARC built from the real cor
 
 - ``spamdetect``: ``spamdetect score <warc> --workers W -q`` through the real CLI, end to end
   (read, decode, parse, every signal, the model, write JSONL);
+- ``filter``: ``spamdetect filter <jsonl> --workers W --rejected <file> > <file>``, the pipe stage
+  on the same pages as JSONL (``crawl-<N>.jsonl``, their decoded HTML, built once from the WARC);
 - ``trafilatura``: ``trafilatura.extract(html, url=url)`` with its defaults on every page,
   what a user would otherwise run to clean pages;
 - ``parse``: the floor no scorer can beat: read and decode the WARC the same way, build the
@@ -29,6 +31,7 @@ pyinstrument over single-process scoring and prints the functions that dominate.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -54,7 +57,7 @@ BATCH = 32  # pages per task, as spamdetect.batch
 TARGET_PAGES_PER_S = 200.0
 TARGET_VS_TRAFILATURA = 8.0
 TARGET_VS_PARSE = 1 / 3
-TOOLS = ("spamdetect", "trafilatura", "parse")
+TOOLS = ("spamdetect", "filter", "trafilatura", "parse")
 
 
 def bench_dir() -> Path:
@@ -294,10 +297,13 @@ class Measurement:
         return 1000 * self.worker_cpu / self.pages if self.pages else 0.0
 
 
-def measure(cmd: list[str], interval: float = 0.1) -> tuple[subprocess.CompletedProcess, float, TreeSampler]:
-    """Run ``cmd`` to completion while sampling its process tree; returns (result, seconds, sampler)."""
+def measure(cmd: list[str], interval: float = 0.1, stdout: Path | None = None,
+            ) -> tuple[subprocess.CompletedProcess, float, TreeSampler]:
+    """Run ``cmd`` to completion while sampling its process tree; returns (result, seconds, sampler).
+    Its stdout goes to the file ``stdout`` when given (the result's ``stdout`` is then None)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with open(stdout, "wb") if stdout else contextlib.nullcontext(subprocess.PIPE) as out_to:
+        proc = subprocess.Popen(cmd, stdout=out_to, stderr=subprocess.PIPE, text=True)
     with TreeSampler(proc.pid, interval) as sampler:
         out, err = proc.communicate()
     seconds = time.perf_counter() - t0
@@ -306,11 +312,14 @@ def measure(cmd: list[str], interval: float = 0.1) -> tuple[subprocess.Completed
 
 # ----- the runs -----------------------------------------------------------------------------
 
-def spamdetect_cmd(warc: str, out: str, workers: int) -> list[str]:
+def _cli() -> list[str]:
     """The real CLI: the installed console script beside this interpreter, else ``-m spamdetect.cli``."""
     script = Path(sys.executable).with_name("spamdetect")
-    head = [str(script)] if script.exists() else [sys.executable, "-m", "spamdetect.cli"]
-    return [*head, "score", warc, "-o", out, "--workers", str(workers), "-q"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "spamdetect.cli"]
+
+
+def spamdetect_cmd(warc: str, out: str, workers: int) -> list[str]:
+    return [*_cli(), "score", warc, "-o", out, "--workers", str(workers), "-q"]
 
 
 def run_spamdetect(warc: str, workers: int, out_dir: Path) -> Measurement:
@@ -325,6 +334,40 @@ def run_spamdetect(warc: str, workers: int, out_dir: Path) -> Measurement:
                 errors += json.loads(line)["error"] is not None
     detail = (res.stderr.strip().splitlines() or [""])[-1]
     return Measurement.sampled("spamdetect", workers, pages, seconds, sampler, errors, res.returncode == 0, detail)
+
+
+def bench_jsonl(crawl: CrawlInfo) -> str:
+    """The crawl's pages as JSONL for ``filter`` (``{"id", "url", "html"}``, the HTML decoded as
+    ``score`` decodes it), built once beside the WARC."""
+    path = Path(crawl.path).with_suffix("").with_suffix(".jsonl")  # crawl-N.warc.gz -> crawl-N.jsonl
+    if path.exists():
+        return str(path)
+    from spamdetect.readers import InputReader
+
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        for raw in InputReader([crawl.path]):
+            rec = raw.load()
+            if rec.page is not None:
+                out.write(json.dumps({"id": rec.id, "url": rec.url, "html": rec.page.html}, ensure_ascii=False) + "\n")
+    tmp.replace(path)
+    return str(path)
+
+
+def run_filter(jsonl: str, workers: int, out_dir: Path) -> Measurement:
+    kept, rejected = out_dir / f"filter-kept-w{workers}.jsonl", out_dir / f"filter-rejected-w{workers}.jsonl"
+    res, seconds, sampler = measure([*_cli(), "filter", jsonl, "--workers", str(workers), "--rejected", str(rejected)],
+                                    stdout=kept)
+    pages = errors = 0
+    if res.returncode == 0:
+        with kept.open("rb") as fh:
+            pages += sum(1 for _ in fh)
+        with rejected.open(encoding="utf-8") as fh:
+            for line in fh:
+                pages += 1
+                errors += json.loads(line).get("error") is not None
+    detail = (res.stderr.strip().splitlines() or [""])[-1]
+    return Measurement.sampled("filter", workers, pages, seconds, sampler, errors, res.returncode == 0, detail)
 
 
 def run_peer_subprocess(tool: str, warc: str, workers: int) -> Measurement:
@@ -526,13 +569,17 @@ def run_benchmark(pages: int = DEFAULT_PAGES, workers: int | None = None, tools:
     out_dir = Path(crawl.path).parent
     runs = []
     for n in range(1, rounds + 1):
-        for tool in ("parse", "spamdetect", "trafilatura"):  # cheapest first: a broken setup shows early
+        for tool in ("parse", "spamdetect", "filter", "trafilatura"):  # cheapest first: a broken setup shows early
             if tool not in tools:
                 continue
             for w in sorted({1, workers}):
                 print(f"round {n}/{rounds}: {tool} with {w} worker(s)...", file=sys.stderr, flush=True)
-                m = (run_spamdetect(crawl.path, w, out_dir) if tool == "spamdetect"
-                     else run_peer_subprocess(tool, crawl.path, w))
+                if tool == "spamdetect":
+                    m = run_spamdetect(crawl.path, w, out_dir)
+                elif tool == "filter":
+                    m = run_filter(bench_jsonl(crawl), w, out_dir)
+                else:
+                    m = run_peer_subprocess(tool, crawl.path, w)
                 if m.ok and m.pages != crawl.pages:
                     m.ok, m.detail = False, f"saw {m.pages} of {crawl.pages} pages; {m.detail}"
                 runs.append(m)
