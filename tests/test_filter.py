@@ -195,7 +195,8 @@ def test_sigterm_finishes_the_batch_and_leaves_a_consistent_prefix(input_lines, 
         proc.stdin.flush()
     except BrokenPipeError:
         pass
-    out, err = proc.communicate(timeout=120)
+    out = proc.stdout.read()  # through readline's buffer: communicate() reads the pipe past what it holds
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err.decode()
     assert b"Traceback" not in err and b"Fatal Python error" not in err
     kept = [json.loads(first)] + [json.loads(x) for x in out.splitlines()]
