@@ -23,12 +23,13 @@ import sys
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import Any
 
 from threadpoolctl import threadpool_limits
 
@@ -166,8 +167,8 @@ def _gone(pid: int) -> bool:
         return False
 
 
-def _score_in_worker(items: list[RawRecord | Record]) -> list[dict]:
-    return score_batch(_MODEL, items)
+def _in_worker(work: Callable[[Scorer, list], list], items: list) -> list:
+    return work(_MODEL, items)
 
 
 def _batches(items: Iterable[RawRecord | Record], size: int) -> Iterator[list]:
@@ -195,9 +196,11 @@ class Pool:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=pool_context(),
                                    initializer=_init_worker, initargs=(self.model, os.getpid()))
 
-    def submit(self, batch: list) -> Future:
+    def submit(self, batch: list, work: Callable[[Scorer, list], list] = score_batch) -> Future:
+        """``work(model, batch)`` in a worker: by default scoring raw or loaded records (``score_batch``).
+        ``work`` must be a module-level function, so that it is sent by name."""
         try:
-            return self.executor.submit(_score_in_worker, batch)
+            return self.executor.submit(_in_worker, work, batch)
         except BrokenProcessPool as exc:  # a worker died since the last result: handled like a failed batch
             failed: Future = Future()
             failed.set_exception(exc)
@@ -246,10 +249,12 @@ def score_stream(model: Scorer, records: Iterable[RawRecord | Record], *, worker
     pool.close()
 
 
-def next_results(pool: Pool, window: deque) -> Iterator[dict]:
+def next_results(pool: Pool, window: deque, work: Callable[[Scorer, list], list] = score_batch,
+                 lost: Callable[[Any, str], Any] | None = None) -> Iterator:
     """The results of the oldest batch in ``window`` (``(items, future)`` pairs, oldest first), popped.
-    When the pool broke, every batch in the window is scored again one record at a time and all of
-    their results come out, in order, with the window emptied."""
+    When the pool broke, every batch in the window goes through ``work`` again one item at a time and
+    all of their results come out, in order, with the window emptied; an item that breaks the pool
+    alone gets ``lost(item, why)`` (default: an output record with that error)."""
     batch, future = window[0]
     try:
         results = future.result()
@@ -259,23 +264,27 @@ def next_results(pool: Pool, window: deque) -> Iterator[dict]:
         pending = [b for b, _ in window]
         window.clear()
         pool.restart()
-        for lost in pending:
-            for item in lost:
-                yield _score_alone(pool, item)
+        for dropped in pending:
+            for item in dropped:
+                yield _alone(pool, item, work, lost or _lost_record)
         return
     window.popleft()
     yield from results
 
 
-def _score_alone(pool: Pool, item: RawRecord | Record) -> dict:
+def _alone(pool: Pool, item, work: Callable[[Scorer, list], list], lost: Callable[[Any, str], Any]):
     try:
-        return pool.submit([item]).result()[0]
+        return pool.submit([item], work).result()[0]
     except Exception as exc:  # noqa: BLE001
         pool.restart()
-        rec = _load(item)
         why = ("the worker process died while scoring this record (a crash or out of memory)"
                if isinstance(exc, BrokenProcessPool) else f"cannot score: {type(exc).__name__}: {exc}")
-        return _output(Record(rec.id, rec.page, why, rec.source, rec.url), {})
+        return lost(item, why)
+
+
+def _lost_record(item: RawRecord | Record, why: str) -> dict:
+    rec = _load(item)
+    return _output(Record(rec.id, rec.page, why, rec.source, rec.url), {})
 
 
 # ----- a whole run: inputs to an output file --------------------------------------------------

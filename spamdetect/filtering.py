@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from spamdetect.batch import Pool, default_workers, next_results, score_records
-from spamdetect.readers import Record, jsonl_lines, output_is_input, parse_json_line, record_from_row, ungzipped
+from spamdetect.readers import jsonl_lines, output_is_input, parse_json_line, record_from_row, ungzipped
 from spamdetect.scorer import Scorer
 from spamdetect.writers import OTHER_COMPRESSORS, GzipMembers, gzipped_output
 
@@ -184,28 +184,15 @@ def _dumps(obj: dict) -> bytes:
     return (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-@dataclass
-class _Batch:
-    """A batch of lines being decided: each line's JSON object (or error) and the records to score."""
-
-    lines: list[Line]
-    parsed: list[tuple[dict | None, str | None, list[str]]]
-    records: list[Record]
-
-
-def _prepare(lines: list[Line]) -> _Batch:
+def decide(scorer: Scorer, lines: list[Line]) -> list[tuple[str, bytes]]:
+    """(``"kept"`` | ``"farm"`` | ``"error"``, output line) for each input line, in order: in this
+    process, or in a worker (``decided`` sends it the lines)."""
     parsed = [_parse(line) for line in lines]
     records = [record_from_row(row, str(i), line.source, notes=notes, what="record")
                for i, (line, (row, _, notes)) in enumerate(zip(lines, parsed)) if row is not None]
-    return _Batch(lines, parsed, records)
-
-
-def _decisions(batch: _Batch, results: list[dict]) -> list[tuple[str, bytes]]:
-    """(``"kept"`` | ``"farm"`` | ``"error"``, output line) for each line, in order, given the results
-    of ``batch.records``."""
-    scored = iter(results)
+    scored = iter(score_records(scorer, records))
     out = []
-    for line, (row, err, _) in zip(batch.lines, batch.parsed):
+    for line, (row, err, _) in zip(lines, parsed):
         res = next(scored) if row is not None else None
         if res is None or res["error"] is not None:
             why = err or res["error"]
@@ -216,51 +203,50 @@ def _decisions(batch: _Batch, results: list[dict]) -> list[tuple[str, bytes]]:
     return out
 
 
-def decide(scorer: Scorer, lines: list[Line]) -> list[tuple[str, bytes]]:
-    """(``"kept"`` | ``"farm"`` | ``"error"``, output line) for each input line, in order, scored here."""
-    batch = _prepare(lines)
-    return _decisions(batch, score_records(scorer, batch.records))
-
-
 def decided(scorer: Scorer, batches: Iterator[list[Line]], workers: int) -> Iterator[list[tuple[str, bytes]]]:
-    """Each non-empty batch's decisions, in input order: scored in this process (``workers`` 0) or in
-    ``workers`` processes, with up to two batches per worker in flight. A batch whose results are in
-    comes out at once when the input is idle (an empty batch), so a slow producer is not held back;
-    otherwise the oldest is waited for only when the window is full."""
+    """Each non-empty batch's decisions, in input order: made in this process (``workers`` 0) or in
+    ``workers`` processes, with up to two batches per worker in flight. The workers get the lines as
+    read and send back the output lines, so this process neither parses nor encodes JSON. A batch
+    whose results are in comes out at once when the input is idle (an empty batch), so a slow
+    producer is not held back; otherwise the oldest is waited for only when the window is full."""
     if workers <= 0:
         for lines in batches:
             if lines:
                 yield decide(scorer, lines)
         return
     pool = Pool(scorer, workers)
-    waiting: deque[_Batch] = deque()
-    window: deque = deque()  # (records, future) of the waiting batches that have records, oldest first
-    results: deque[dict] = deque()  # results in, for the oldest waiting batches (whole batches)
+    window: deque = deque()  # (lines, future) of the batches not yet yielded, oldest first
+    sizes: deque[int] = deque()  # their lengths
+    done: deque[tuple[str, bytes]] = deque()  # decisions in, for the oldest of them (whole batches)
 
     def oldest_is_in() -> bool:
-        return len(results) >= len(waiting[0].records) or window[0][1].done()
+        return len(done) >= sizes[0] or window[0][1].done()
 
     def oldest() -> list[tuple[str, bytes]]:
-        batch = waiting.popleft()
-        while len(results) < len(batch.records):
-            results.extend(next_results(pool, window))
-        return _decisions(batch, [results.popleft() for _ in batch.records])
+        n = sizes.popleft()
+        while len(done) < n:
+            done.extend(next_results(pool, window, decide, _lost))
+        return [done.popleft() for _ in range(n)]
 
     try:
         for lines in batches:
             if lines:
-                batch = _prepare(lines)
-                waiting.append(batch)
-                if batch.records:
-                    window.append((batch.records, pool.submit(batch.records)))
-            while waiting and (len(waiting) > 2 * workers or oldest_is_in()):
+                sizes.append(len(lines))
+                window.append((lines, pool.submit(lines, decide)))
+            while sizes and (len(sizes) > 2 * workers or oldest_is_in()):
                 yield oldest()
-        while waiting:
+        while sizes:
             yield oldest()
     except BaseException:  # a signal, a closed stdout (the generator is closed): do not wait for the workers
         pool.kill()
         raise
     pool.close()
+
+
+def _lost(line: Line, why: str) -> tuple[str, bytes]:
+    """The decision for a line whose page kills the worker that scores it: rejected with ``why``."""
+    row, err, _ = _parse(line)
+    return "error", _encode(line, row, {"trust": None, "label": None, "reasons": [], "error": err or why})
 
 
 # ----- the stage ----------------------------------------------------------------------------
