@@ -41,8 +41,8 @@ from spamdetect.scorer import FARM, Scorer
 from spamdetect.writers import open_writer, output_format, output_has_records, resume_point
 
 BATCH_SIZE = 32  # records per task: big enough that per-task IPC is noise, small enough to keep workers even
-KILL_WAIT_SECONDS = 10.0  # how long a killed pool's manager thread may take to finish
 MAX_BATCH_BYTES = 16 * 1024 * 1024  # ... and a byte bound, so a run of huge pages does not balloon memory
+KILL_WAIT_SECONDS = 10.0  # how long a killed pool's manager thread may take to finish
 
 _MODEL: Scorer | None = None  # one per worker process, loaded by the initializer
 

@@ -159,10 +159,6 @@ class GzipMembers:
         self._fh = open(path, "ab" if append else "wb")  # noqa: SIM115 - closed by close()
         self._pending = bytearray()
 
-    @property
-    def closed(self) -> bool:
-        return self._fh.closed
-
     def write(self, data: bytes) -> int:
         self._pending += data
         return len(data)
