@@ -234,22 +234,47 @@ def score_stream(model: Scorer, records: Iterable[RawRecord | Record], *, worker
             for batch in _batches(records, batch_size):
                 yield from score_batch(model, batch)
         return
-    pool = Pool(model, workers)
-    window: deque[tuple[list, Future]] = deque()
+    results = pooled(model, _batches(records, batch_size), workers)
     try:
-        for batch in _batches(records, batch_size):
-            window.append((batch, pool.submit(batch)))
-            if len(window) >= 2 * workers:
-                yield from next_results(pool, window)
-        while window:
-            yield from next_results(pool, window)
-    except BaseException:  # Ctrl-C, SIGTERM, the consumer gave up: do not wait for running batches
+        for batch_results in results:
+            yield from batch_results
+    finally:
+        results.close()  # when this generator is closed early, the pool is killed now, not at collection
+
+
+def pooled(model: Scorer, batches: Iterable[list], workers: int, work: Callable[[Scorer, list], list] = score_batch,
+           lost: Callable[[Any, str], Any] | None = None) -> Iterator[list]:
+    """``work(model, batch)`` for each non-empty batch, in order, run in ``workers`` processes with up
+    to two batches per worker in flight. A batch whose results are in comes out as soon as it is the
+    oldest, so an empty batch (the input is idle) lets them out without waiting for more input.
+    Batches lost with a broken pool are redone item by item (``lost`` as for ``_next_results``)."""
+    pool = Pool(model, workers)
+    window: deque[tuple[list, Future]] = deque()  # the batches not yet yielded, oldest first
+    sizes: deque[int] = deque()  # their lengths
+    done: deque = deque()  # results in, for the oldest of them (whole batches: see _next_results)
+
+    def oldest() -> list:
+        n = sizes.popleft()
+        while len(done) < n:
+            done.extend(_next_results(pool, window, work, lost))
+        return [done.popleft() for _ in range(n)]
+
+    try:
+        for batch in batches:
+            if batch:
+                sizes.append(len(batch))
+                window.append((batch, pool.submit(batch, work)))
+            while sizes and (len(sizes) >= 2 * workers or len(done) >= sizes[0] or window[0][1].done()):
+                yield oldest()
+        while sizes:
+            yield oldest()
+    except BaseException:  # Ctrl-C, SIGTERM, the consumer gave up (the generator is closed): do not wait
         pool.kill()
         raise
     pool.close()
 
 
-def next_results(pool: Pool, window: deque, work: Callable[[Scorer, list], list] = score_batch,
+def _next_results(pool: Pool, window: deque, work: Callable[[Scorer, list], list] = score_batch,
                  lost: Callable[[Any, str], Any] | None = None) -> Iterator:
     """The results of the oldest batch in ``window`` (``(items, future)`` pairs, oldest first), popped.
     When the pool broke, every batch in the window goes through ``work`` again one item at a time and

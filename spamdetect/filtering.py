@@ -55,12 +55,11 @@ import signal
 import sys
 import threading
 import zlib
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from spamdetect.batch import Pool, default_workers, next_results, score_records
+from spamdetect.batch import default_workers, pooled, score_records
 from spamdetect.readers import jsonl_lines, output_is_input, parse_json_line, record_from_row, ungzipped
 from spamdetect.scorer import Scorer
 from spamdetect.writers import OTHER_COMPRESSORS, GzipMembers, gzipped_output
@@ -195,58 +194,34 @@ def decide(scorer: Scorer, lines: list[Line]) -> list[tuple[str, bytes]]:
     for line, (row, err, _) in zip(lines, parsed):
         res = next(scored) if row is not None else None
         if res is None or res["error"] is not None:
-            why = err or res["error"]
-            out.append(("error", _encode(line, row, {"trust": None, "label": None, "reasons": [], "error": why})))
+            out.append(_rejected(line, row, err or res["error"]))
         else:
             kind = "farm" if res["label"] == "farm" else "kept"
             out.append((kind, _encode(line, row, {k: res[k] for k in ADDED})))
     return out
 
 
+def _rejected(line: Line, row: dict | None, why: str) -> tuple[str, bytes]:
+    return "error", _encode(line, row, {"trust": None, "label": None, "reasons": [], "error": why})
+
+
+def _lost(line: Line, why: str) -> tuple[str, bytes]:
+    """The decision for a line whose page kills the worker that scores it."""
+    row, err, _ = _parse(line)
+    return _rejected(line, row, err or why)
+
+
 def decided(scorer: Scorer, batches: Iterator[list[Line]], workers: int) -> Iterator[list[tuple[str, bytes]]]:
     """Each non-empty batch's decisions, in input order: made in this process (``workers`` 0) or in
-    ``workers`` processes, with up to two batches per worker in flight. The workers get the lines as
-    read and send back the output lines, so this process neither parses nor encodes JSON. A batch
-    whose results are in comes out at once when the input is idle (an empty batch), so a slow
-    producer is not held back; otherwise the oldest is waited for only when the window is full."""
+    ``workers`` processes (``batch.pooled``). The workers get the lines as read and send back the
+    output lines, so this process neither parses nor encodes JSON; an empty batch (the input is idle)
+    lets out the batches already decided, so a slow producer is not held back."""
     if workers <= 0:
         for lines in batches:
             if lines:
                 yield decide(scorer, lines)
         return
-    pool = Pool(scorer, workers)
-    window: deque = deque()  # (lines, future) of the batches not yet yielded, oldest first
-    sizes: deque[int] = deque()  # their lengths
-    done: deque[tuple[str, bytes]] = deque()  # decisions in, for the oldest of them (whole batches)
-
-    def oldest_is_in() -> bool:
-        return len(done) >= sizes[0] or window[0][1].done()
-
-    def oldest() -> list[tuple[str, bytes]]:
-        n = sizes.popleft()
-        while len(done) < n:
-            done.extend(next_results(pool, window, decide, _lost))
-        return [done.popleft() for _ in range(n)]
-
-    try:
-        for lines in batches:
-            if lines:
-                sizes.append(len(lines))
-                window.append((lines, pool.submit(lines, decide)))
-            while sizes and (len(sizes) > 2 * workers or oldest_is_in()):
-                yield oldest()
-        while sizes:
-            yield oldest()
-    except BaseException:  # a signal, a closed stdout (the generator is closed): do not wait for the workers
-        pool.kill()
-        raise
-    pool.close()
-
-
-def _lost(line: Line, why: str) -> tuple[str, bytes]:
-    """The decision for a line whose page kills the worker that scores it: rejected with ``why``."""
-    row, err, _ = _parse(line)
-    return "error", _encode(line, row, {"trust": None, "label": None, "reasons": [], "error": err or why})
+    yield from pooled(scorer, batches, workers, decide, _lost)
 
 
 # ----- the stage ----------------------------------------------------------------------------
