@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from spamdetect.writers import COLUMNS, GZIP_MAGIC, REASON_SEP, gzipped_output, infer_format
+from spamdetect.readers import ungzipped
+from spamdetect.writers import COLUMNS, REASON_SEP, gzipped_output, infer_format
 
 UNREADABLE = "unreadable score row"
 
@@ -116,10 +117,7 @@ def _jsonl_rows(lines: _LineCount, path: str) -> Iterator[dict]:
 
 def _open_text(path: str) -> IO[str]:
     if path == "-":  # no name to go by: gzip is told by its magic bytes (`cat scores.jsonl.gz | ...`)
-        stdin = sys.stdin.buffer
-        if hasattr(stdin, "peek") and stdin.peek(2)[:2] == GZIP_MAGIC:
-            return gzip.open(stdin, "rt", encoding="utf-8", errors="replace", newline="")
-        return io.TextIOWrapper(stdin, encoding="utf-8", errors="replace")
+        return io.TextIOWrapper(ungzipped(sys.stdin.buffer), encoding="utf-8", errors="replace", newline="")
     if gzipped_output(path):
         return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
     return open(path, encoding="utf-8", errors="replace", newline="")
