@@ -68,7 +68,9 @@ class Scorer:
 
         A dict carries ``html`` or ``text`` plus optional ``id``, ``url``, ``crawl_date`` (ISO
         string or datetime), like a JSONL line of ``spamdetect score``; a missing ``id`` becomes
-        the record's position ("0", "1", ...). A ``readers.Record`` is used as read.
+        the record's position ("0", "1", ...). None, NaN and ``pd.NA`` all mean missing, so the
+        rows of ``DataFrame.to_dict("records")`` can be given as they are. A ``readers.Record`` is
+        used as read.
         """
         it = enumerate(records)
         while batch := list(islice(it, max(1, batch_size))):

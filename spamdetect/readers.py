@@ -875,7 +875,7 @@ def record_from_row(row: dict, default_id: str, src: str, *, notes: list[str] | 
     ``html`` may also be bytes and ``crawl_date`` a ``datetime`` or ``date`` (rows from Python);
     ``what`` names the row in messages ("line", "record"); ``notes`` are carried onto the page.
     """
-    rid, html, text, url = row.get("id"), row.get("html"), row.get("text"), row.get("url")
+    rid, html, text, url = (_given(row.get(k)) for k in ("id", "html", "text", "url"))
     known_url = url if isinstance(url, str) else None  # error records keep the URL when it is one
     if rid in (None, ""):
         rid = default_id
@@ -893,7 +893,7 @@ def record_from_row(row: dict, default_id: str, src: str, *, notes: list[str] | 
     if html is None and text is None:
         return Record(rid, None, f"nothing to score: the {what}'s 'html' or 'text' is empty or only whitespace",
                       src, url)
-    crawl_date, date_note = _row_date(row.get("crawl_date"))
+    crawl_date, date_note = _row_date(_given(row.get("crawl_date")))
     try:
         if html is not None:
             page = _html_page(html, [], url=url, crawl_date=crawl_date, id=rid)
@@ -903,6 +903,18 @@ def record_from_row(row: dict, default_id: str, src: str, *, notes: list[str] | 
         return Record(rid, None, f"cannot parse page: {type(exc).__name__}: {exc}"[:300], src, url)
     page.notes.extend([*(notes or []), *([date_note] if date_note else [])])
     return Record(rid, page, None, src)
+
+
+def _given(value):
+    """``value``, or None for pandas' and JSON's ways of saying "missing" (NaN, ``pd.NA``).
+
+    Rows from ``DataFrame.to_dict("records")`` hold NaN for a missing cell (pandas 3 does so in
+    string columns too): a missing url or date is no reason to refuse a page, nor NaN an id.
+    """
+    if isinstance(value, float) and value != value:
+        return None
+    pandas = sys.modules.get("pandas")  # a pd.NA can only come from a loaded pandas
+    return None if pandas is not None and value is pandas.NA else value
 
 
 def _row_date(value) -> tuple[datetime | None, str | None]:

@@ -89,6 +89,26 @@ def test_api_rows_follow_the_jsonl_rules_for_ids_and_dates(scorer):
     assert out[3]["error"] is None and not any("crawl_date" in r for r in out[3]["reasons"])
 
 
+def test_rows_of_a_dataframe_with_missing_cells_are_scored_with_those_fields_missing(scorer):
+    """pandas 3 gives NaN for a missing cell, in string columns too: a missing url or crawl_date is
+    no reason to refuse a page (it was "'url' must be a string, got float"), and NaN is no id ("nan")."""
+    import pandas as pd
+
+    df = pd.DataFrame({"id": ["a", None, "c"], "url": ["https://x.com/1", None, None],
+                       "html": ["<p>The council voted on the new budget on Tuesday evening.</p>"] * 3,
+                       "crawl_date": ["2024-05-01", None, None]})
+    rows = df.to_dict("records")
+    assert all(isinstance(rows[1][k], float) for k in ("id", "url", "crawl_date"))  # NaN: what the API is handed
+    # a nullable column's values (.tolist(), itertuples()) say missing with pd.NA
+    rows.append({"id": "d", "url": pd.array([None], dtype="string")[0], "html": rows[0]["html"]})
+    assert rows[3]["url"] is pd.NA
+    out = list(scorer.score_many(rows))
+    assert [o["error"] for o in out] == [None] * 4
+    assert [o["id"] for o in out] == ["a", "1", "c", "d"]
+    assert [o["url"] for o in out] == ["https://x.com/1", None, None, None]
+    assert not any("crawl_date" in r for o in out for r in o["reasons"])
+
+
 def test_threshold_override_changes_labels_not_trust(scorer, real_rows):
     strict = spamdetect.load(threshold=0.0)
     from spamdetect.loading import load_model
