@@ -7,7 +7,6 @@ signals fail entirely becomes a row of NaN, so one bad page never breaks a batch
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -18,12 +17,11 @@ from spamdetect import signals
 from spamdetect.signals import page_features
 from spamdetect.page import Page, is_blank
 from spamdetect.pools import pool_context
+from spamdetect.readers import is_missing
 
 
 def _present(value) -> bool:
-    if value is None or value is pd.NaT:  # a frame's missing crawl date is NaT, which no date arithmetic takes
-        return False
-    if isinstance(value, float) and math.isnan(value):
+    if is_missing(value) or value is pd.NaT:  # a frame's missing crawl date is NaT, which no date arithmetic takes
         return False
     return not (isinstance(value, (str, bytes)) and is_blank(value))
 

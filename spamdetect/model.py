@@ -26,6 +26,7 @@ from sklearn.pipeline import Pipeline
 from spamdetect import text_model
 from spamdetect.features import SignalFeaturizer, page_from_row
 from spamdetect.page import Page
+from spamdetect.readers import is_missing
 from spamdetect.scorer import FARM, TEXT_MODE_FEATURE, TRUSTWORTHY, Scorer, write_scorer  # noqa: F401
 from spamdetect.text_predict import FastText
 from spamdetect.tree_predict import FastCalibrated
@@ -209,7 +210,7 @@ class TrustModel:
         results = self.score_pages(pages)
         for i, msg in bad.items():
             results[i]["error"] = msg
-        ids = [str(r["id"]) if r.get("id") is not None and not _isnan(r.get("id")) else str(i)
+        ids = [str(r["id"]) if not is_missing(r.get("id")) else str(i)
                for i, r in enumerate(records)]
         urls = [r.get("url") if isinstance(r.get("url"), str) else None for r in records]
         # object dtype keeps None as None (pandas 3 would turn it into NaN in a string column)
@@ -330,10 +331,6 @@ class _SklearnText:
 
     def top_terms(self, words: list[str], n: int = 3) -> list[str]:
         return text_model.top_terms(self.pipeline, words, n)
-
-
-def _isnan(v) -> bool:
-    return isinstance(v, float) and math.isnan(v)
 
 
 def train_model(F_train: np.ndarray, y_train: np.ndarray, groups_train: np.ndarray, F_val: np.ndarray,

@@ -905,16 +905,21 @@ def record_from_row(row: dict, default_id: str, src: str, *, notes: list[str] | 
     return Record(rid, page, None, src)
 
 
+def is_missing(value) -> bool:
+    """Whether a row's cell says "missing": None, NaN (pandas' missing cell, JSON's NaN) or ``pd.NA``."""
+    if value is None or (isinstance(value, float) and value != value):
+        return True
+    pandas = sys.modules.get("pandas")  # a pd.NA can only come from a loaded pandas
+    return pandas is not None and value is pandas.NA
+
+
 def _given(value):
-    """``value``, or None for pandas' and JSON's ways of saying "missing" (NaN, ``pd.NA``).
+    """``value``, or None when it is missing (``is_missing``).
 
     Rows from ``DataFrame.to_dict("records")`` hold NaN for a missing cell (pandas 3 does so in
     string columns too): a missing url or date is no reason to refuse a page, nor NaN an id.
     """
-    if isinstance(value, float) and value != value:
-        return None
-    pandas = sys.modules.get("pandas")  # a pd.NA can only come from a loaded pandas
-    return None if pandas is not None and value is pandas.NA else value
+    return None if is_missing(value) else value
 
 
 def _row_date(value) -> tuple[datetime | None, str | None]:

@@ -32,6 +32,7 @@ from mlflow.tracking import MlflowClient
 from mlflow.types.schema import Array, ColSpec, Schema
 
 from spamdetect import config
+from spamdetect.readers import is_missing
 from spamdetect.writers import COLUMNS as OUTPUT_COLUMNS  # the serving endpoint answers score's fields
 
 DEFAULT_EXPERIMENT = "spamdetect"
@@ -170,7 +171,7 @@ class SpamdetectPyfunc(mlflow.pyfunc.PythonModel):
         wrong = []
         for col in (c for c in INPUT_COLUMNS if c in df.columns):
             for i, v in enumerate(df[col].tolist()):
-                if not _is_missing(v) and not isinstance(v, str) and not (col == "id" and isinstance(v, int) and not isinstance(v, bool)) \
+                if not is_missing(v) and not isinstance(v, str) and not (col == "id" and isinstance(v, int) and not isinstance(v, bool)) \
                         and not (col == "crawl_date" and hasattr(v, "year")):
                     wrong.append(f"'{col}' must be a string, row {i} has {type(v).__name__} {_preview(v)}")
         if wrong:
@@ -215,10 +216,6 @@ def _invalid(message: str):
     from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
     return MlflowException(message, error_code=INVALID_PARAMETER_VALUE)
-
-
-def _is_missing(v) -> bool:
-    return v is None or (isinstance(v, float) and v != v)
 
 
 def _preview(v, n: int = 40) -> str:
