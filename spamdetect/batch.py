@@ -247,7 +247,9 @@ def pooled(model: Scorer, batches: Iterable[list], workers: int, work: Callable[
     """``work(model, batch)`` for each non-empty batch, in order, run in ``workers`` processes with up
     to two batches per worker in flight. A batch whose results are in comes out as soon as it is the
     oldest, so an empty batch (the input is idle) lets them out without waiting for more input.
-    Batches lost with a broken pool are redone item by item (``lost`` as for ``_next_results``)."""
+    Batches lost with a broken pool are redone item by item; an item that breaks the pool alone gets
+    ``lost(item, why)`` (default: an output record with that error)."""
+    lost = lost or _lost_record
     pool = Pool(model, workers)
     window: deque[tuple[list, Future]] = deque()  # the batches not yet yielded, oldest first
     sizes: deque[int] = deque()  # their lengths
@@ -274,12 +276,12 @@ def pooled(model: Scorer, batches: Iterable[list], workers: int, work: Callable[
     pool.close()
 
 
-def _next_results(pool: Pool, window: deque, work: Callable[[Scorer, list], list] = score_batch,
-                 lost: Callable[[Any, str], Any] | None = None) -> Iterator:
+def _next_results(pool: Pool, window: deque, work: Callable[[Scorer, list], list],
+                  lost: Callable[[Any, str], Any]) -> Iterator:
     """The results of the oldest batch in ``window`` (``(items, future)`` pairs, oldest first), popped.
     When the pool broke, every batch in the window goes through ``work`` again one item at a time and
     all of their results come out, in order, with the window emptied; an item that breaks the pool
-    alone gets ``lost(item, why)`` (default: an output record with that error)."""
+    alone gets ``lost(item, why)``."""
     batch, future = window[0]
     try:
         results = future.result()
@@ -291,7 +293,7 @@ def _next_results(pool: Pool, window: deque, work: Callable[[Scorer, list], list
         pool.restart()
         for dropped in pending:
             for item in dropped:
-                yield _alone(pool, item, work, lost or _lost_record)
+                yield _alone(pool, item, work, lost)
         return
     window.popleft()
     yield from results
