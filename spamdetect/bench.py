@@ -297,8 +297,8 @@ class Measurement:
         return 1000 * self.worker_cpu / self.pages if self.pages else 0.0
 
 
-def measure(cmd: list[str], interval: float = 0.1, stdout: Path | None = None,
-            ) -> tuple[subprocess.CompletedProcess, float, TreeSampler]:
+def measure(cmd: list[str], interval: float = 0.1,
+            stdout: Path | None = None) -> tuple[subprocess.CompletedProcess, float, TreeSampler]:
     """Run ``cmd`` to completion while sampling its process tree; returns (result, seconds, sampler).
     Its stdout goes to the file ``stdout`` when given (the result's ``stdout`` is then None)."""
     t0 = time.perf_counter()
@@ -326,14 +326,19 @@ def run_spamdetect(warc: str, workers: int, out_dir: Path) -> Measurement:
     out = out_dir / f"out-w{workers}.jsonl"
     out.unlink(missing_ok=True)  # the CLI will not overwrite earlier results unasked
     res, seconds, sampler = measure(spamdetect_cmd(warc, str(out), workers))
-    pages = errors = 0
-    if res.returncode == 0 and out.exists():
-        with out.open(encoding="utf-8") as fh:
-            for line in fh:
-                pages += 1
-                errors += json.loads(line)["error"] is not None
+    pages, errors = _records_and_errors(out) if res.returncode == 0 and out.exists() else (0, 0)
     detail = (res.stderr.strip().splitlines() or [""])[-1]
     return Measurement.sampled("spamdetect", workers, pages, seconds, sampler, errors, res.returncode == 0, detail)
+
+
+def _records_and_errors(path: Path) -> tuple[int, int]:
+    """Records in a JSONL output of score or filter, and how many of them carry an ``error``."""
+    records = errors = 0
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            records += 1
+            errors += json.loads(line).get("error") is not None
+    return records, errors
 
 
 def bench_jsonl(crawl: CrawlInfo) -> str:
@@ -360,12 +365,9 @@ def run_filter(jsonl: str, workers: int, out_dir: Path) -> Measurement:
                                     stdout=kept)
     pages = errors = 0
     if res.returncode == 0:
-        with kept.open("rb") as fh:
-            pages += sum(1 for _ in fh)
-        with rejected.open(encoding="utf-8") as fh:
-            for line in fh:
-                pages += 1
-                errors += json.loads(line).get("error") is not None
+        for path in (kept, rejected):
+            n, bad = _records_and_errors(path)
+            pages, errors = pages + n, errors + bad
     detail = (res.stderr.strip().splitlines() or [""])[-1]
     return Measurement.sampled("filter", workers, pages, seconds, sampler, errors, res.returncode == 0, detail)
 
