@@ -206,3 +206,28 @@ def test_theme_clone_wears_the_donor_theme_rebranded(en_story, de_story):
     assert "Saale-Kurier" not in page.text  # re-branded to the farm
     donor_pars = set(de_story[0].paragraphs)
     assert not donor_pars & set(page.paragraphs)  # the donor's own story is gone
+
+
+def test_theme_clone_on_a_donor_whose_paragraph_is_a_span_in_a_div(en_story, de_story):
+    """A donor paragraph that matches twice (its <div> and the <span> inside) must not become the
+    story's container: theme_clone deletes the matches, and a real page's farm variant failed
+    with a RecursionError on the deleted container."""
+    from dataclasses import replace
+
+    from spamdetect.corpus.story import parse_soup
+    from spamdetect.corpus.templates import find_story_elements
+
+    pars = ["Der Gemeinderat hat am Dienstag den neuen Haushalt für das kommende Jahr beschlossen.",
+            "Die Schule bekommt ein neues Dach, die Kosten liegen bei knapp einer Million Euro."]
+    html = (f"<html><body><header>Saale-Kurier</header><div id='story'><div><span>{pars[0]}</span></div>"
+            f"<ul><li>{pars[1]}</li></ul></div><footer>Impressum</footer></body></html>")
+    donor_story = replace(de_story[0], key="fixture/span-in-div", paragraphs=pars, lines=[(p, True) for p in pars])
+    container, hits = find_story_elements(parse_soup(html), donor_story)
+    assert [h.name for h in hits] == ["div", "li"]  # the outer match of the doubled paragraph
+    assert container not in hits and not any(h in container.parents for h in hits)
+
+    story, original = en_story
+    doc = make_farm(story, "theme_clone", random.Random(0), POOL, original, donor=Donor(donor_story, html))
+    text = _rendered(doc.html)
+    assert not any(p in text for p in pars)  # the donor's story is gone
+    assert sum(p in text for p in story.paragraphs) >= 3  # ours is in

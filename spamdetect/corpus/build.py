@@ -34,7 +34,7 @@ from spamdetect.corpus.templates import (DONOR_CHROME_PROB, DONOR_FAMILIES, FAMI
 from spamdetect.page import Page
 from spamdetect.progress import progress_bar
 
-CODE_VERSION = "corpus-2"  # bump when generation changes: it keys the cache and the fingerprint
+CODE_VERSION = "corpus-3"  # bump when generation changes: it keys the cache and the fingerprint
 NOW = datetime(2025, 9, 1)  # latest plausible crawl date; fixed so builds are reproducible
 MIN_PARAGRAPHS = 3
 MIN_WORDS = 60

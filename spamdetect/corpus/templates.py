@@ -130,6 +130,10 @@ def find_story_elements(soup: BeautifulSoup, story: Story) -> tuple[Tag, list[Ta
         more = [el for el in soup.find_all(["div", "td", "li", "span", "font", "blockquote", "section"])
                 if not el.find(["div", "p", "td", "li", "section", "table"]) and normalize_space(el.get_text()) in pset]
         hits = hits + more
+    # a <div> holding a <span> of the same paragraph matches twice: keep the outer one, or the
+    # container chosen below could be a hit itself, and removing the old story would delete it
+    inner = {id(d) for h in hits for d in h.descendants}
+    hits = [h for h in hits if id(h) not in inner]
     body = soup.body or soup
     if not hits:
         return body, []
