@@ -15,29 +15,18 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from spamdetect import signals
 from spamdetect.signals import page_features
-from spamdetect.page import Page, is_blank
+from spamdetect.page import Page
 from spamdetect.pools import pool_context
-from spamdetect.readers import is_missing
-
-
-def _present(value) -> bool:
-    if is_missing(value) or value is pd.NaT:  # a frame's missing crawl date is NaT, which no date arithmetic takes
-        return False
-    return not (isinstance(value, (str, bytes)) and is_blank(value))
+from spamdetect.readers import record_from_row
 
 
 def page_from_row(row: dict) -> Page:
-    """Build a Page from a record dict with ``html`` or ``text`` (``url``, ``crawl_date``, ``id`` optional)."""
-    url = row.get("url") if _present(row.get("url")) else None
-    crawl = row.get("crawl_date") if _present(row.get("crawl_date")) else None
-    if crawl is not None and not hasattr(crawl, "year"):
-        crawl = pd.Timestamp(crawl).to_pydatetime()
-    ident = str(row["id"]) if _present(row.get("id")) else None
-    if _present(row.get("html")):
-        return Page(html=row["html"], url=url, crawl_date=crawl, id=ident)
-    if _present(row.get("text")):
-        return Page.from_text(row["text"], url=url, crawl_date=crawl, id=ident)
-    raise ValueError("record has neither html nor text")
+    """Build a Page from a record dict with ``html`` or ``text`` (``url``, ``crawl_date``, ``id`` optional),
+    read as every entry point reads a row (``readers.record_from_row``); ValueError when it cannot be scored."""
+    record = record_from_row(row, None, "<row>", what="record")
+    if record.page is None:
+        raise ValueError(record.error)
+    return record.page
 
 
 class SignalFeaturizer(TransformerMixin, BaseEstimator):

@@ -867,7 +867,7 @@ def _jsonl_record(line: bytes, default_id: str, src: str) -> Record:
     return record_from_row(row, default_id, src, notes=notes)
 
 
-def record_from_row(row: dict, default_id: str, src: str, *, notes: list[str] | None = None,
+def record_from_row(row: dict, default_id: str | None, src: str, *, notes: list[str] | None = None,
                     what: str = "line") -> Record:
     """A ``Record`` from one ``{"id"?, "url"?, "html" | "text", "crawl_date"?}`` row (a JSONL line, or a
     dict given to the API); never raises: a row that cannot be scored is a Record with ``error``.
@@ -906,11 +906,12 @@ def record_from_row(row: dict, default_id: str, src: str, *, notes: list[str] | 
 
 
 def is_missing(value) -> bool:
-    """Whether a row's cell says "missing": None, NaN (pandas' missing cell, JSON's NaN) or ``pd.NA``."""
+    """Whether a row's cell says "missing": None, NaN (pandas' missing cell, JSON's NaN), ``pd.NA``, or
+    ``pd.NaT`` (a datetime column's missing cell, which is a ``datetime`` that no date arithmetic takes)."""
     if value is None or (isinstance(value, float) and value != value):
         return True
-    pandas = sys.modules.get("pandas")  # a pd.NA can only come from a loaded pandas
-    return pandas is not None and value is pandas.NA
+    pandas = sys.modules.get("pandas")  # pd.NA and pd.NaT can only come from a loaded pandas
+    return pandas is not None and (value is pandas.NA or value is pandas.NaT)
 
 
 def _given(value):

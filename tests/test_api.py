@@ -109,6 +109,21 @@ def test_rows_of_a_dataframe_with_missing_cells_are_scored_with_those_fields_mis
     assert not any("crawl_date" in r for o in out for r in o["reasons"])
 
 
+
+def test_a_datetime_column_s_missing_cell_is_no_crawl_date(scorer):
+    """A datetime column holds NaT for a missing date: a datetime that no date arithmetic takes. Read
+    as a date, it failed the page ("signals failed: TypeError: Cannot compare NaT ...")."""
+    import pandas as pd
+
+    html = ('<html><head><title>Council votes</title><meta property="article:published_time" content="2023-01-02">'
+            "</head><body><h1>Council votes</h1><p>Posted January 2, 2023</p><p>"
+            + "The council met on Tuesday to decide on the budget for the year. " * 10 + "</p></body></html>")
+    rows = pd.DataFrame({"html": [html, html], "crawl_date": pd.to_datetime(["2024-05-01", None])}).to_dict("records")
+    assert rows[1]["crawl_date"] is pd.NaT
+    nat, none = list(scorer.score_many(rows))[1], scorer.score(html=html)
+    assert nat["error"] is None and nat["trust"] == none["trust"] and nat["reasons"] == none["reasons"]
+
+
 def test_threshold_override_changes_labels_not_trust(scorer, real_rows):
     strict = spamdetect.load(threshold=0.0)
     from spamdetect.loading import load_model

@@ -94,6 +94,24 @@ def test_score_frame_isolates_a_bad_row_and_scores_the_rest(small):
         assert out.loc[i, "reasons"]
 
 
+
+def test_score_frame_reads_a_row_as_the_cli_does(small):
+    """The serving endpoint (score_frame) and the CLI/API read a row with one function: a crawl date
+    that cannot be read is noted and the page scored (score_frame refused the whole record), and a
+    blank html is refused with the same message."""
+    from spamdetect.readers import record_from_row
+
+    *_, model = small
+    html = "<html><title>A</title><body><p>Some story text here that is long enough to count as prose.</p></body></html>"
+    rows = [{"id": "a", "url": "https://example.com/a", "html": html, "crawl_date": "yesterday"},
+            {"id": "b", "url": "https://example.com/b", "html": "   ", "crawl_date": None}]
+    out = model.score_frame(pd.DataFrame(rows))
+    assert out.loc[0, "error"] is None and 0.0 <= out.loc[0, "trust"] <= 1.0
+    assert out.loc[0, "trust"] == model.score_frame(pd.DataFrame([{**rows[0], "crawl_date": None}])).loc[0, "trust"]
+    assert out.loc[1, "trust"] is None
+    assert out.loc[1, "error"] == f"unreadable record: {record_from_row(rows[1], 'b', 'x', what='record').error}"
+
+
 def test_text_reason_quotes_words_of_the_page(small):
     df, F, y, va, model = small
     farms = df[(df["label"] == 1).to_numpy() & (df["mode"] == "text").to_numpy()]
