@@ -25,8 +25,7 @@ from sklearn.pipeline import Pipeline
 
 from spamdetect import text_model
 from spamdetect.features import SignalFeaturizer, page_from_row
-from spamdetect.page import Page
-from spamdetect.readers import is_missing
+from spamdetect.page import Page, is_missing
 from spamdetect.scorer import FARM, TEXT_MODE_FEATURE, TRUSTWORTHY, Scorer, write_scorer  # noqa: F401
 from spamdetect.text_predict import FastText
 from spamdetect.tree_predict import FastCalibrated

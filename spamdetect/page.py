@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 
 from selectolax.lexbor import LexborHTMLParser
@@ -72,6 +73,15 @@ class LinkBlock:
     numbered: bool = False
 
 
+def is_missing(value) -> bool:
+    """Whether a row's cell says "missing": None, NaN (pandas' missing cell, JSON's NaN), ``pd.NA``, or
+    ``pd.NaT`` (a datetime column's missing cell, which is a ``datetime`` that no date arithmetic takes)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return True
+    pandas = sys.modules.get("pandas")  # pd.NA and pd.NaT can only come from a loaded pandas
+    return pandas is not None and (value is pandas.NA or value is pandas.NaT)
+
+
 def is_blank(data: str | bytes) -> bool:
     """Nothing, or nothing but whitespace: no page to score."""
     return not data[:256].strip() and not data.strip()  # the prefix settles nearly every page cheaply
@@ -116,8 +126,17 @@ class Page:
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if self.html is None and self.text_input is None:
+        if is_missing(self.html) and is_missing(self.text_input):
             raise ValueError("a page needs html or text")
+        # a pandas row's missing cell (NaN, pd.NA, NaT) means "not given", here as in every row reader
+        self.html, self.text_input, self.url, self.crawl_date, self.id = (
+            None if is_missing(v) else v for v in (self.html, self.text_input, self.url, self.crawl_date, self.id))
+        if self.url is not None and not isinstance(self.url, str):
+            raise TypeError(f"a page's url must be a string, got {type(self.url).__name__}")
+        if self.crawl_date is not None and not isinstance(self.crawl_date, date):
+            raise TypeError(f"a page's crawl_date must be a datetime, got {type(self.crawl_date).__name__}")
+        if isinstance(self.crawl_date, date) and not isinstance(self.crawl_date, datetime):  # its midnight, as the readers take it
+            self.crawl_date = datetime(self.crawl_date.year, self.crawl_date.month, self.crawl_date.day)
         if self.html is not None and len(self.html) > MAX_HTML_BYTES:
             self.notes.append(f"html truncated to {MAX_HTML_BYTES:,} of {len(self.html):,} bytes")
             self.html = self.html[:MAX_HTML_BYTES]

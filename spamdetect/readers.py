@@ -45,7 +45,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader
 
 from spamdetect.charsets import content_type_charset, decode_html_noted
-from spamdetect.page import MAX_HTML_BYTES, Page, is_blank
+from spamdetect.page import MAX_HTML_BYTES, Page, is_blank, is_missing
 from spamdetect.writers import GZIP_MAGIC
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml", ".html.gz", ".htm.gz")
@@ -903,15 +903,6 @@ def record_from_row(row: dict, default_id: str | None, src: str, *, notes: list[
         return Record(rid, None, f"cannot parse page: {type(exc).__name__}: {exc}"[:300], src, url)
     page.notes.extend([*(notes or []), *([date_note] if date_note else [])])
     return Record(rid, page, None, src)
-
-
-def is_missing(value) -> bool:
-    """Whether a row's cell says "missing": None, NaN (pandas' missing cell, JSON's NaN), ``pd.NA``, or
-    ``pd.NaT`` (a datetime column's missing cell, which is a ``datetime`` that no date arithmetic takes)."""
-    if value is None or (isinstance(value, float) and value != value):
-        return True
-    pandas = sys.modules.get("pandas")  # pd.NA and pd.NaT can only come from a loaded pandas
-    return pandas is not None and (value is pandas.NA or value is pandas.NaT)
 
 
 def _given(value):

@@ -32,7 +32,7 @@ from mlflow.tracking import MlflowClient
 from mlflow.types.schema import Array, ColSpec, Schema
 
 from spamdetect import config
-from spamdetect.readers import is_missing
+from spamdetect.page import is_missing
 from spamdetect.writers import COLUMNS as OUTPUT_COLUMNS  # the serving endpoint answers score's fields
 
 DEFAULT_EXPERIMENT = "spamdetect"

@@ -57,3 +57,29 @@ def test_text_mode_words_and_paragraphs_match_their_definitions(chunks):
     page = Page.from_text("\n".join(chunks))
     assert page.line_words == [words(ln) for ln in page.lines]
     assert page.main_words == words(page.main_text)
+
+
+def test_a_pandas_row_s_missing_cells_make_a_page_without_those_fields():
+    """Page(**row) from a DataFrame row: NaN, pd.NA and NaT mean "not given" (they failed the signals:
+    'float' object has no attribute 'lower', and NaT in the date arithmetic)."""
+    from datetime import date, datetime
+
+    import pandas as pd
+    import pytest
+
+    from spamdetect.signals import page_features
+
+    html = ("<html><head><title>Council votes</title></head><body><p>Posted January 2, 2023</p><p>"
+            + "The council met on Tuesday to decide on the budget for the year. " * 10 + "</p></body></html>")
+    plain = page_features(Page(html=html))
+    for missing in (float("nan"), pd.NA, pd.NaT):
+        page = Page(html=html, text_input=missing, url=missing, crawl_date=missing, id=missing)
+        assert (page.url, page.crawl_date, page.id, page.text_input) == (None, None, None, None)
+        assert page_features(page) == pytest.approx(plain, nan_ok=True)
+    with pytest.raises(ValueError, match="needs html or text"):
+        Page(html=float("nan"))
+    with pytest.raises(TypeError, match="url must be a string, got int"):
+        Page(html=html, url=123)
+    with pytest.raises(TypeError, match="crawl_date must be a datetime, got str"):
+        Page(html=html, crawl_date="2024-05-01")
+    assert Page(html=html, crawl_date=date(2024, 5, 1)).crawl_date == datetime(2024, 5, 1)
