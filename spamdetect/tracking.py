@@ -225,19 +225,28 @@ def _preview(v, n: int = 40) -> str:
 
 def _warn_on_code_drift(model) -> None:
     """The model stores only the fitted pipeline; its signals run from the spamdetect code
-    installed where it is served. Warn when that code differs from the code it was trained on."""
-    trained = (getattr(model, "meta", None) or {}).get("signals_version")
-    if not trained:
-        return
+    installed where it is served. Warn when that code computes different features for the pages
+    the model kept a fingerprint of (``train.signals_fingerprint``); a model without them is
+    compared by the source of the signal code (``train.signals_version``), which any rewrite changes."""
+    meta = getattr(model, "meta", None) or {}
     try:
-        from spamdetect.train import signals_version
+        from spamdetect import train
 
-        current = signals_version()
+        if meta.get("probe_rows") and meta.get("probe_fingerprint"):
+            trained, current = meta["probe_fingerprint"], train.signals_fingerprint(meta["probe_rows"])
+            what = "computes different signals for the model's probe pages than the code it was trained with"
+            label = "probe fingerprint"
+        elif meta.get("signals_version"):
+            trained, current = meta["signals_version"], train.signals_version()
+            what = "differs from the code this model was trained with"
+            label = "signals_version"
+        else:
+            return
     except Exception:  # noqa: BLE001 - a version check must never stop a model from loading
         return
     if current != trained:
-        warnings.warn(f"spamdetect signal code differs from the code this model was trained with "
-                      f"(signals_version {current} != {trained}); scores may shift", RuntimeWarning, stacklevel=2)
+        warnings.warn(f"the installed spamdetect signal code {what} ({label} {current} != {trained}); scores may shift",
+                      RuntimeWarning, stacklevel=2)
 
 
 def model_signature() -> ModelSignature:

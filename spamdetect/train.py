@@ -32,6 +32,38 @@ def signals_version() -> str:
     return h.hexdigest()[:16]
 
 
+
+def probe_rows() -> list[dict]:
+    """The repository's sample pages (``data/sample``: html, text and JSONL records) as rows, the
+    pages whose signals a trained model keeps a fingerprint of; [] where the sample is not there."""
+    rows: list[dict] = []
+    for path in sorted((config.PROJECT_DIR / "data" / "sample").glob("*")):
+        if path.suffix in (".html", ".txt"):
+            rows.append({"id": path.name, "html" if path.suffix == ".html" else "text": path.read_text("utf-8")})
+        elif path.suffix == ".jsonl":
+            for line in path.read_text("utf-8").splitlines():
+                try:
+                    row = json.loads(line)
+                except ValueError:  # the sample's deliberately bad lines
+                    continue
+                if isinstance(row, dict) and (row.get("html") or row.get("text")):
+                    rows.append({k: row.get(k) for k in ("id", "url", "html", "text", "crawl_date")})
+    return rows
+
+
+def signals_fingerprint(rows: list[dict]) -> str:
+    """Hash of what the installed code computes from ``rows``: every signal, and the words the text
+    channel reads. Unlike ``signals_version`` (the source), it stays put when code is rewritten
+    without changing a feature, so it tells whether a model still sees pages as it was trained to."""
+    df = pd.DataFrame(rows, columns=["id", "url", "html", "text", "crawl_date"])
+    F = featurize_frame(df, progress=False)
+    h = hashlib.sha256(json.dumps(signals.feature_names()).encode())
+    # 12 significant digits: a last-bit difference in a CPU's maths library is no code change
+    h.update(" ".join(f"{v:.12g}" for v in F.ravel()).encode())
+    h.update(json.dumps(featurize_words(df)).encode())
+    return h.hexdigest()[:16]
+
+
 def corpus_features(df: pd.DataFrame, fingerprint: str, *, domain_lists: bool = False, workers: int = 2) -> np.ndarray:
     """The full feature matrix of a corpus frame, cached under build/ by corpus and code version."""
     key = f"features-{fingerprint[:16]}-{signals_version()}-{'dl' if domain_lists else 'nodl'}.npy"
@@ -139,8 +171,10 @@ def run_training(*, corpus: str | None = None, seed: int = 0, limit: int | None 
                         text_train=T[tr], text_val=T[va])
     F = np.full((len(df), len(model.feature_names)), np.nan)  # the model's columns: signals, text score
     F[~tr] = model.with_text(S[~tr], T[~tr])
+    probe = probe_rows()
     model.meta.update({"corpus_fingerprint": fingerprint, "seed": seed, "signals_version": signals_version(),
-                       "text_version": text_version()})
+                       "text_version": text_version(), "probe_rows": probe,
+                       "probe_fingerprint": signals_fingerprint(probe) if probe else None})
     p_test = model.farm_proba_features(F[te])
     test_df = df[te].reset_index(drop=True)
     metrics = compute_metrics(y[te], p_test, model.threshold, family=test_df["family"].to_numpy(),

@@ -32,6 +32,17 @@ def test_the_shipped_scorer_file_belongs_to_the_shipped_model():
     assert read_scorer(config.shipped_model_path()) is not None
 
 
+def test_the_installed_signal_code_computes_what_the_shipped_model_was_trained_on():
+    """The shipped model's probe fingerprint (``train.signals_fingerprint`` of the sample pages) is the
+    current code's: a change to a signal or to the words the text channel reads fails here until
+    the model is retrained (`make model`), instead of shifting every score unseen."""
+    from spamdetect.train import signals_fingerprint
+
+    meta = joblib.load(config.shipped_model_path())["meta"]
+    assert len(meta["probe_rows"]) >= 5  # the sample pages, as the model keeps them
+    assert signals_fingerprint(meta["probe_rows"]) == meta["probe_fingerprint"]
+
+
 def test_shipped_scorer_gives_scikit_learns_probabilities_on_real_pages(shipped, real_pages):
     scorer = read_scorer(config.shipped_model_path())
     F = np.array([scorer.signal_row(p) for p in real_pages], dtype=np.float64)

@@ -212,3 +212,22 @@ def test_loading_a_model_trained_on_other_signal_code_warns(small_model):
     stale = TrustModel(model.pipeline, model.threshold, model.reference, {"signals_version": "not-this-code"})
     with pytest.warns(RuntimeWarning, match="signals_version"):
         tracking._warn_on_code_drift(stale)
+
+
+def test_drift_is_told_by_the_probe_pages_signals_not_by_the_source(small_model):
+    """Code rewritten without changing a feature keeps the probe fingerprint: no warning, though the
+    source hash differs (the shipped model warned on every load after refactors). Changed signals warn."""
+    import warnings
+
+    from spamdetect.train import probe_rows, signals_fingerprint
+
+    model, _ = small_model
+    rows = probe_rows()
+    assert len(rows) >= 5 and {"html", "text"} <= {k for r in rows for k in r if r[k]}
+    same = {"signals_version": "not-this-code", "probe_rows": rows, "probe_fingerprint": signals_fingerprint(rows)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tracking._warn_on_code_drift(TrustModel(model.pipeline, model.threshold, model.reference, same))
+    changed = {**same, "probe_fingerprint": "0" * 16}
+    with pytest.warns(RuntimeWarning, match="probe fingerprint"):
+        tracking._warn_on_code_drift(TrustModel(model.pipeline, model.threshold, model.reference, changed))
