@@ -138,7 +138,6 @@ def find_story_elements(soup: BeautifulSoup, story: Story) -> tuple[Tag, list[Ta
     if not hits:
         return body, []
     counts: Counter = Counter()
-    depth: dict[int, int] = {}
     keep: dict[int, Tag] = {}
     for h in hits:
         for level, anc in enumerate(h.parents):
@@ -146,7 +145,6 @@ def find_story_elements(soup: BeautifulSoup, story: Story) -> tuple[Tag, list[Ta
                 break
             counts[id(anc)] += 1
             keep[id(anc)] = anc
-            depth[id(anc)] = -level
     need = max(1, int(0.6 * len(hits)))
     # the deepest ancestor holding most of the story: the article body, not the whole page
     cands = [i for i, c in counts.items() if c >= need]
