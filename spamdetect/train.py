@@ -32,7 +32,6 @@ def signals_version() -> str:
     return h.hexdigest()[:16]
 
 
-
 def probe_rows() -> list[dict]:
     """The repository's sample pages (``data/sample``: html, text and JSONL records) as rows, the
     pages whose signals a trained model keeps a fingerprint of; [] where the sample is not there."""
