@@ -107,16 +107,21 @@ def _map_chunks(fn, df: pd.DataFrame, args: tuple, *, workers: int, chunk: int, 
             pool.shutdown()
 
 
-def _words_chunk(args) -> list[list[str]]:
+def words_of(pages: list[Page | None]) -> list[list[str]]:
+    """Each page's words as the text channel reads them (``text_model.page_words``); [] for None."""
     from spamdetect.text_model import page_words
 
     out = []
-    for page in as_pages(args[0]):
+    for page in pages:
         try:
             out.append(page_words(page) if page is not None else [])
         except Exception:  # noqa: BLE001 - a page that cannot be read has no words to learn from
             out.append([])
     return out
+
+
+def _words_chunk(args) -> list[list[str]]:
+    return words_of(as_pages(args[0]))
 
 
 def featurize_words(df: pd.DataFrame, *, workers: int = 1, chunk: int = 128) -> list[list[str]]:

@@ -15,7 +15,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import roc_auc_score
 
 from spamdetect import config, signals, text_model
-from spamdetect.features import featurize_frame, featurize_words
+from spamdetect.features import SignalFeaturizer, as_pages, featurize_frame, featurize_words, words_of
 from spamdetect.model import UNMODELLED_FEATURES, ModelColumns, TrustModel, build_classifier, train_model
 
 
@@ -33,33 +33,27 @@ def signals_version() -> str:
 
 
 def probe_rows() -> list[dict]:
-    """The repository's sample pages (``data/sample``: html, text and JSONL records) as rows, the
-    pages whose signals a trained model keeps a fingerprint of; [] where the sample is not there."""
-    rows: list[dict] = []
-    for path in sorted((config.PROJECT_DIR / "data" / "sample").glob("*")):
-        if path.suffix in (".html", ".txt"):
-            rows.append({"id": path.name, "html" if path.suffix == ".html" else "text": path.read_text("utf-8")})
-        elif path.suffix == ".jsonl":
-            for line in path.read_text("utf-8").splitlines():
-                try:
-                    row = json.loads(line)
-                except ValueError:  # the sample's deliberately bad lines
-                    continue
-                if isinstance(row, dict) and (row.get("html") or row.get("text")):
-                    rows.append({k: row.get(k) for k in ("id", "url", "html", "text", "crawl_date")})
-    return rows
+    """The repository's sample pages (``data/sample``, read as ``spamdetect score`` reads it) as rows,
+    the pages whose signals a trained model keeps a fingerprint of; [] where the sample is not there."""
+    from spamdetect.readers import read_inputs
+
+    sample = config.PROJECT_DIR / "data" / "sample"
+    if not sample.is_dir():
+        return []
+    return [{"url": r.page.url, "html": r.page.html, "text": r.page.text_input, "crawl_date": r.page.crawl_date}
+            for r in read_inputs([str(sample)]) if r.page is not None]
 
 
 def signals_fingerprint(rows: list[dict]) -> str:
     """Hash of what the installed code computes from ``rows``: every signal, and the words the text
     channel reads. Unlike ``signals_version`` (the source), it stays put when code is rewritten
     without changing a feature, so it tells whether a model still sees pages as it was trained to."""
-    df = pd.DataFrame(rows, columns=["id", "url", "html", "text", "crawl_date"])
-    F = featurize_frame(df, progress=False)
+    pages = as_pages(rows)  # parsed once for both
+    F = SignalFeaturizer().fit().transform(pages)
     h = hashlib.sha256(json.dumps(signals.feature_names()).encode())
     # 12 significant digits: a last-bit difference in a CPU's maths library is no code change
     h.update(" ".join(f"{v:.12g}" for v in F.ravel()).encode())
-    h.update(json.dumps(featurize_words(df)).encode())
+    h.update(json.dumps(words_of(pages)).encode())
     return h.hexdigest()[:16]
 
 
